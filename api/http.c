@@ -1,0 +1,388 @@
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "api/http.h"
+#include "api/problem.h"
+#include "api/request.h"
+#include "api/router.h"
+#include "base/alloc.h"
+#include "base/log.h"
+#include "base/strutil.h"
+
+#define REQUEST_MAX_HEADERS 8
+
+struct http_server {
+	struct MHD_Daemon *mhd;
+	struct http_options opts;
+	char *api_token;
+	char *read_token;
+	atomic_uint active;
+	atomic_uint_fast64_t next_id;
+	uint64_t id_base;
+};
+
+struct request_private {
+	struct request req;
+	unsigned n_headers;
+	char *headers[REQUEST_MAX_HEADERS][2];
+	uint64_t discarded; /* bytes of an oversized body read and dropped */
+};
+
+/* How much of an oversized body is read and dropped before the connection is closed. */
+static uint64_t body_drain_limit(const struct http_server *s)
+{
+	uint64_t lim = (uint64_t)s->opts.max_body_bytes * 4;
+	return lim > ((uint64_t)16 << 20) ? lim : ((uint64_t)16 << 20);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char line[1024];
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	size_t n = strlen(line);
+	while (n > 0 && line[n - 1] == '\n')
+		line[--n] = '\0';
+	log_debug("http: %s", line);
+}
+
+const char *request_header(struct request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *request_query(struct request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+int request_add_header(struct request *req, const char *name, const char *value)
+{
+	struct request_private *p = container_of(req, struct request_private, req);
+	char *n, *v;
+
+	if (p->n_headers >= REQUEST_MAX_HEADERS)
+		return -E2BIG;
+	n = mem_strdup(name);
+	v = mem_strdup(value);
+	if (!n || !v) {
+		mem_free(n);
+		mem_free(v);
+		return -ENOMEM;
+	}
+	p->headers[p->n_headers][0] = n;
+	p->headers[p->n_headers][1] = v;
+	p->n_headers++;
+	return 0;
+}
+
+int request_reply_bytes(struct request *req, unsigned status, const char *content_type,
+			const void *data, size_t len)
+{
+	struct request_private *p = container_of(req, struct request_private, req);
+	struct MHD_Response *resp;
+	enum MHD_Result ok;
+
+	if (req->replied)
+		return -EALREADY;
+	resp = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return -ENOMEM;
+	if (content_type)
+		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	(void)MHD_add_response_header(resp, "X-Request-Id", req->id_str);
+	(void)MHD_add_response_header(resp, "Cache-Control", "no-store");
+	for (unsigned i = 0; i < p->n_headers; i++)
+		(void)MHD_add_response_header(resp, p->headers[i][0], p->headers[i][1]);
+	ok = MHD_queue_response(req->conn, status, resp);
+	MHD_destroy_response(resp);
+	if (ok != MHD_YES)
+		return -EIO;
+	req->replied = true;
+	req->status = status;
+	return 0;
+}
+
+/* Preformatted, so it can be sent when nothing more can be allocated. */
+static const char oom_problem[] = "{\"type\":\"urn:persistd:problem:unavailable\","
+				  "\"title\":\"out of memory\",\"status\":503,"
+				  "\"code\":\"unavailable\"}";
+
+static int reply_json_with_type(struct request *req, unsigned status, json_t *body,
+				const char *type)
+{
+	char *text;
+	int r;
+
+	if (!body)
+		return request_reply_bytes(req, 503, "application/problem+json", oom_problem,
+					   sizeof(oom_problem) - 1);
+	text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(body);
+	if (!text)
+		return reply_json_with_type(req, status, NULL, type);
+	r = request_reply_bytes(req, status, type, text, strlen(text));
+	free(text); /* jansson's allocator */
+	return r;
+}
+
+int request_reply_json(struct request *req, unsigned status, json_t *body)
+{
+	return reply_json_with_type(req, status, body, "application/json");
+}
+
+int request_reply_problem_json(struct request *req, json_t *problem)
+{
+	unsigned status = 500;
+	json_t *s = problem ? json_object_get(problem, "status") : NULL;
+
+	if (json_is_integer(s))
+		status = (unsigned)json_integer_value(s);
+	return reply_json_with_type(req, status, problem, "application/problem+json");
+}
+
+int request_reply_problem(struct request *req, unsigned status, const char *code, const char *title,
+			  const char *detail)
+{
+	return request_reply_problem_json(req, problem_new(status, code, title, detail, req->url));
+}
+
+int request_reply_errno(struct request *req, int error, const char *detail)
+{
+	return request_reply_problem_json(req, problem_from_errno(error, detail, req->url));
+}
+
+static void request_free(struct request_private *p)
+{
+	if (!p)
+		return;
+	for (unsigned i = 0; i < p->n_headers; i++) {
+		mem_free(p->headers[i][0]);
+		mem_free(p->headers[i][1]);
+	}
+	for (unsigned i = 0; i < p->req.n_params; i++)
+		mem_free(p->req.params[i]);
+	buf_release(&p->req.body);
+	mem_free(p);
+}
+
+static int reply_too_large(struct request *req)
+{
+	(void)request_add_header(req, "Connection", "close");
+	return request_reply_problem(req, 413, "payload_too_large", "request body too large",
+				     "the request body exceeds max_body_bytes");
+}
+
+/* Constant-time comparison, so the token cannot be guessed byte by byte from timings. */
+static bool token_equal(const char *given, const char *want)
+{
+	size_t a = strlen(given), b = strlen(want);
+	unsigned char diff = (unsigned char)(a != b);
+
+	for (size_t i = 0; i < b; i++)
+		diff |= (unsigned char)(given[i < a ? i : 0] ^ want[i]);
+	return diff == 0;
+}
+
+/* Bearer-token check: 0 allowed, otherwise a reply has been queued. */
+static int check_auth(struct http_server *s, struct request *req)
+{
+	const char *h, *tok;
+	bool readonly = streq(req->method, "GET") || streq(req->method, "HEAD");
+
+	if (!s->api_token && !s->read_token)
+		return 0;
+	if (streq(req->url, "/healthz"))
+		return 0;
+	h = request_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+	tok = h && strncasecmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
+	if (tok && s->api_token && token_equal(tok, s->api_token))
+		return 0;
+	if (tok && readonly && s->read_token && token_equal(tok, s->read_token))
+		return 0;
+	if (tok && s->read_token && token_equal(tok, s->read_token)) {
+		(void)request_reply_problem(req, 403, "forbidden", "read-only token",
+					    "the read token allows GET and HEAD only");
+		return -EACCES;
+	}
+	(void)request_add_header(req, "WWW-Authenticate", "Bearer realm=\"persistd\"");
+	(void)request_reply_problem(req, 401, "unauthorized", "authentication required",
+				    "send 'Authorization: Bearer <token>'");
+	return -EACCES;
+}
+
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
+				      const char *method, const char *version,
+				      const char *upload_data, size_t *upload_data_size,
+				      void **req_cls)
+{
+	struct http_server *s = cls;
+	struct request_private *p = *req_cls;
+	int r;
+
+	(void)version;
+	if (!p) {
+		const char *cl;
+		uint64_t clen;
+
+		p = new0(struct request_private, 1);
+		if (!p)
+			return MHD_NO;
+		p->req.conn = conn;
+		p->req.server = s;
+		p->req.method = method;
+		p->req.url = url;
+		p->req.started = now_usec(CLOCK_MONOTONIC);
+		p->req.id = s->id_base + atomic_fetch_add(&s->next_id, 1);
+		(void)snprintf(p->req.id_str, sizeof(p->req.id_str), "%016" PRIx64, p->req.id);
+		buf_init(&p->req.body, s->opts.max_body_bytes);
+		atomic_fetch_add(&s->active, 1);
+		*req_cls = p;
+
+		/* An announced body past the drain limit is refused before reading any of it; the
+		 * client may see the connection reset. Smaller oversized bodies are read and
+		 * dropped, so the client gets to read its 413. */
+		cl = request_header(&p->req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && safe_atou64(cl, &clen) >= 0 && clen > s->opts.max_body_bytes) {
+			p->req.body_too_large = true;
+			if (clen > body_drain_limit(s))
+				return reply_too_large(&p->req) < 0 ? MHD_NO : MHD_YES;
+		}
+		return MHD_YES;
+	}
+
+	if (*upload_data_size > 0) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		if (p->req.replied)
+			return MHD_YES; /* discard what follows an early answer */
+		if (!p->req.body_too_large && buf_add(&p->req.body, upload_data, n) < 0)
+			p->req.body_too_large = true;
+		if (p->req.body_too_large) {
+			p->discarded += n;
+			if (p->discarded > body_drain_limit(s))
+				return reply_too_large(&p->req) < 0 ? MHD_NO : MHD_YES;
+		}
+		return MHD_YES;
+	}
+
+	if (p->req.body_too_large)
+		return reply_too_large(&p->req) < 0 ? MHD_NO : MHD_YES;
+	if (p->req.replied)
+		return MHD_YES;
+
+	if (check_auth(s, &p->req) < 0)
+		return p->req.replied ? MHD_YES : MHD_NO;
+
+	r = router_dispatch(&p->req);
+	if (r < 0 && !p->req.replied)
+		r = request_reply_errno(&p->req, r, NULL);
+	if (!p->req.replied) {
+		log_error("req=%s %s %s: handler returned without a reply", p->req.id_str, method,
+			  url);
+		r = request_reply_errno(&p->req, -EIO, NULL);
+	}
+	return r < 0 && !p->req.replied ? MHD_NO : MHD_YES;
+}
+
+static void request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			      enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *s = cls;
+	struct request_private *p = *req_cls;
+
+	(void)conn;
+	if (!p)
+		return;
+	usec_t dur = now_usec(CLOCK_MONOTONIC) - p->req.started;
+	log_info("req=%s %s %s %u %" PRIu64 ".%03" PRIu64 "ms%s", p->req.id_str, p->req.method,
+		 p->req.url, p->req.status, dur / 1000, dur % 1000,
+		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+	request_free(p);
+	*req_cls = NULL;
+	atomic_fetch_sub(&s->active, 1);
+}
+
+int http_server_start(const struct http_options *opts, struct http_server **ret)
+{
+	struct http_server *s;
+
+	s = new0(struct http_server, 1);
+	if (!s)
+		return -ENOMEM;
+	s->opts = *opts;
+	s->api_token = opts->api_token ? mem_strdup(opts->api_token) : NULL;
+	s->read_token = opts->read_token ? mem_strdup(opts->read_token) : NULL;
+	if ((opts->api_token && !s->api_token) || (opts->read_token && !s->read_token))
+		goto oom;
+	s->opts.api_token = s->opts.read_token = NULL;
+	if (getrandom(&s->id_base, sizeof(s->id_base), GRND_NONBLOCK) != sizeof(s->id_base))
+		s->id_base = (uint64_t)now_usec(CLOCK_REALTIME) << 16;
+	s->id_base &= ~(uint64_t)0xffffffff;
+
+	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+					  MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+				  0, NULL, NULL, access_handler, s, MHD_OPTION_LISTEN_SOCKET,
+				  opts->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
+				  opts->threads ? opts->threads : 1, MHD_OPTION_CONNECTION_LIMIT,
+				  opts->max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+				  opts->connection_memory_limit, MHD_OPTION_CONNECTION_TIMEOUT,
+				  opts->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
+				  request_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				  MHD_OPTION_END);
+	if (!s->mhd) {
+		mem_free(s->api_token);
+		mem_free(s->read_token);
+		mem_free(s);
+		return -EIO;
+	}
+	*ret = s;
+	return 0;
+oom:
+	mem_free(s->api_token);
+	mem_free(s->read_token);
+	mem_free(s);
+	return -ENOMEM;
+}
+
+unsigned http_server_active(const struct http_server *s)
+{
+	return atomic_load(&s->active);
+}
+
+void http_server_stop(struct http_server *s, usec_t drain)
+{
+	MHD_socket fd;
+	usec_t deadline;
+
+	if (!s)
+		return;
+	fd = MHD_quiesce_daemon(s->mhd);
+	if (fd != MHD_INVALID_SOCKET)
+		(void)close(fd);
+	deadline = now_usec(CLOCK_MONOTONIC) + drain;
+	while (atomic_load(&s->active) > 0 && now_usec(CLOCK_MONOTONIC) < deadline) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	if (atomic_load(&s->active) > 0)
+		log_warning("http: %u requests still in flight at shutdown",
+			    atomic_load(&s->active));
+	MHD_stop_daemon(s->mhd);
+	mem_free(s->api_token);
+	mem_free(s->read_token);
+	mem_free(s);
+}

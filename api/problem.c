@@ -1,0 +1,127 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "api/problem.h"
+#include "base/macro.h"
+
+static const struct {
+	int error;
+	struct problem_kind kind;
+} errno_table[] = {
+	{ EINVAL, { 400, "bad_request", "request is not valid" } },
+	{ EACCES, { 403, "forbidden", "access denied" } },
+	{ EPERM, { 403, "forbidden", "operation not permitted" } },
+	{ ENOENT, { 404, "not_found", "resource not found" } },
+	{ EEXIST, { 409, "conflict", "resource already exists" } },
+	{ EMSGSIZE, { 413, "payload_too_large", "request exceeds a size limit" } },
+	{ EBADMSG, { 422, "model_invalid", "model file does not validate" } },
+	{ EOPNOTSUPP, { 501, "not_supported", "operation not supported by this store" } },
+	{ ECONNREFUSED, { 502, "store_unreachable", "store refused the connection" } },
+	{ ECONNRESET, { 502, "store_unreachable", "store connection was lost" } },
+	{ EHOSTUNREACH, { 502, "store_unreachable", "store host is unreachable" } },
+	{ EBUSY, { 503, "unavailable", "service is busy" } },
+	{ ENOMEM, { 503, "unavailable", "out of memory" } },
+	{ EAGAIN, { 503, "unavailable", "try again later" } },
+	{ ETIMEDOUT, { 504, "timeout", "store did not answer in time" } },
+};
+
+static const struct problem_kind internal_error = { 500, "internal_error", "internal error" };
+
+const struct problem_kind *problem_kind_from_errno(int error)
+{
+	int e = error < 0 ? -error : error;
+
+	for (size_t i = 0; i < ELEMENTSOF(errno_table); i++)
+		if (errno_table[i].error == e)
+			return &errno_table[i].kind;
+	return &internal_error;
+}
+
+unsigned http_status_from_errno(int error)
+{
+	return problem_kind_from_errno(error)->status;
+}
+
+const char *http_reason_phrase(unsigned status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 204:
+		return "No Content";
+	case 304:
+		return "Not Modified";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 406:
+		return "Not Acceptable";
+	case 409:
+		return "Conflict";
+	case 412:
+		return "Precondition Failed";
+	case 413:
+		return "Content Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 422:
+		return "Unprocessable Content";
+	case 428:
+		return "Precondition Required";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	default:
+		return "Unknown";
+	}
+}
+
+json_t *problem_new(unsigned status, const char *code, const char *title, const char *detail,
+		    const char *instance)
+{
+	char type[128];
+	json_t *p;
+
+	(void)snprintf(type, sizeof(type), "urn:persistd:problem:%s", code);
+	for (char *c = type; *c; c++)
+		if (*c == '_')
+			*c = '-';
+	p = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", title, "status", (int)status,
+		      "code", code);
+	if (!p)
+		return NULL;
+	if (detail && json_object_set_new(p, "detail", json_string(detail)) < 0)
+		goto fail;
+	if (instance && json_object_set_new(p, "instance", json_string(instance)) < 0)
+		goto fail;
+	return p;
+fail:
+	json_decref(p);
+	return NULL;
+}
+
+json_t *problem_from_errno(int error, const char *detail, const char *instance)
+{
+	const struct problem_kind *k = problem_kind_from_errno(error);
+	return problem_new(k->status, k->code, k->title, detail, instance);
+}

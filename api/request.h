@@ -1,0 +1,55 @@
+/* One HTTP request as the handlers see it, and the ways to answer it. */
+#ifndef API_REQUEST_H
+#define API_REQUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/buf.h"
+#include "base/time-util.h"
+
+struct MHD_Connection;
+struct http_server;
+
+#define ROUTE_MAX_PARAMS 8
+
+struct request {
+	struct MHD_Connection *conn;
+	struct http_server *server;
+	uint64_t id;
+	char id_str[17];
+	const char *method; /* borrowed from MHD, valid for the request's life */
+	const char *url; /* path as MHD decoded it, without the query string */
+	struct buf body; /* capped at the server's max_body_bytes */
+	bool body_too_large;
+	bool replied;
+	unsigned status;
+	usec_t started;
+	/* Path parameters of the matched route, percent-decoded, in pattern order. */
+	unsigned n_params;
+	char *params[ROUTE_MAX_PARAMS];
+};
+
+/* A request header's value (case-insensitive name) or a query argument; NULL when absent.
+ * Borrowed from MHD. */
+const char *request_header(struct request *req, const char *name);
+const char *request_query(struct request *req, const char *name);
+
+/* Queue a JSON response. Steals body (which may be NULL only on OOM: then 503). */
+int request_reply_json(struct request *req, unsigned status, json_t *body);
+/* Queue an application/problem+json response; detail may be NULL. */
+int request_reply_problem(struct request *req, unsigned status, const char *code, const char *title,
+			  const char *detail);
+/* Queue the problem for error (a negative errno) through the errno table. */
+int request_reply_errno(struct request *req, int error, const char *detail);
+/* Queue a response from a prepared problem object (stolen); its status member is used. */
+int request_reply_problem_json(struct request *req, json_t *problem);
+/* Queue raw bytes with a content type; the bytes are copied. */
+int request_reply_bytes(struct request *req, unsigned status, const char *content_type,
+			const void *data, size_t len);
+/* Add a response header to the next reply (name and value are copied). */
+int request_add_header(struct request *req, const char *name, const char *value);
+
+#endif

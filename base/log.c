@@ -1,0 +1,115 @@
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "base/log.h"
+
+static int max_level = LOG_INFO;
+static int journal_prefix;
+static const char *log_ident = "persistd";
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *const level_names[] = {
+	"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug",
+};
+
+/* $JOURNAL_STREAM is "dev:inode" of the stream journald gave us; use the <N> prefix only when
+ * stderr still is that stream (not when redirected by a child's caller). */
+static int stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	struct stat st;
+	unsigned long long dev, ino;
+
+	if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2)
+		return 0;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+void log_open(const char *ident)
+{
+	if (ident)
+		log_ident = ident;
+	journal_prefix = stderr_is_journal();
+}
+
+void log_set_max_level(int level)
+{
+	if (level >= LOG_EMERG && level <= LOG_DEBUG)
+		max_level = level;
+}
+
+int log_get_max_level(void)
+{
+	return max_level;
+}
+
+int log_level_from_string(const char *s)
+{
+	for (size_t i = 0; i < ELEMENTSOF(level_names); i++)
+		if (strcasecmp(s, level_names[i]) == 0)
+			return (int)i;
+	if (strcasecmp(s, "err") == 0)
+		return LOG_ERR;
+	if (strcasecmp(s, "warn") == 0)
+		return LOG_WARNING;
+	if (s[0] >= '0' && s[0] <= '7' && s[1] == '\0')
+		return s[0] - '0';
+	return -EINVAL;
+}
+
+const char *log_level_to_string(int level)
+{
+	if (level < 0 || (size_t)level >= ELEMENTSOF(level_names))
+		return "unknown";
+	return level_names[level];
+}
+
+int log_internalv(int level, int error, const char *fmt, va_list ap)
+{
+	int e = error < 0 ? -error : error;
+	char line[4096];
+	int n;
+
+	errno = e;
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n < 0)
+		return -e;
+
+	pthread_mutex_lock(&log_lock);
+	if (journal_prefix) {
+		fprintf(stderr, "<%d>%s\n", level, line);
+	} else {
+		struct timespec ts;
+		struct tm tm;
+		char stamp[32] = "";
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if (gmtime_r(&ts.tv_sec, &tm))
+			strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+		fprintf(stderr, "%s.%03ldZ %s[%d] %s: %s\n", stamp, ts.tv_nsec / 1000000L,
+			log_ident, (int)getpid(), log_level_to_string(level), line);
+	}
+	fflush(stderr);
+	pthread_mutex_unlock(&log_lock);
+	return -e;
+}
+
+int log_internal(int level, int error, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = log_internalv(level, error, fmt, ap);
+	va_end(ap);
+	return r;
+}

@@ -1,0 +1,33 @@
+/* Small string helpers and strict number parsing (atoi and friends are banned). */
+#ifndef BASE_STRUTIL_H
+#define BASE_STRUTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "base/macro.h"
+
+static inline bool streq(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
+
+static inline bool streq_ptr(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* Return a pointer past prefix in s, or NULL when s does not start with it. */
+const char *startswith(const char *s, const char *prefix);
+bool endswith(const char *s, const char *suffix);
+
+/* Whole-string decimal parses: no sign for unsigned, no spaces, no trailing bytes.
+ * -EINVAL for a malformed string, -ERANGE when out of range. */
+_must_check_ int safe_atou64(const char *s, uint64_t *ret);
+_must_check_ int safe_atoi64(const char *s, int64_t *ret);
+_must_check_ int safe_atou(const char *s, unsigned *ret);
+
+#endif

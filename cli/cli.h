@@ -1,0 +1,32 @@
+/* The `persist` command: global options, the subcommand table, exit codes. */
+#ifndef CLI_CLI_H
+#define CLI_CLI_H
+
+#include <stddef.h>
+
+/* Exit statuses (API.md §2). */
+enum {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_FAILURE = 1,
+	CLI_EXIT_USAGE = 2,
+};
+
+struct cli_global {
+	const char *project_dir; /* -C, default "." */
+};
+
+/* argv[0] is the subcommand name; returns an exit status. */
+typedef int cli_command_fn(const struct cli_global *g, int argc, char **argv);
+
+struct cli_command {
+	const char *name;
+	cli_command_fn *run;
+	const char *summary;
+};
+
+const struct cli_command *cli_commands(size_t *ret_n);
+
+/* The whole `persist` program, callable from tests. */
+int cli_main(int argc, char **argv);
+
+#endif

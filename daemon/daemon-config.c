@@ -1,0 +1,226 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/alloc.h"
+#include "base/log.h"
+#include "base/strutil.h"
+#include "daemon/daemon-config.h"
+
+#define KEY(n, t, field, def, rel, lo, hi, sec, h)                             \
+	{                                                                      \
+		n, t, offsetof(struct config, field), def, rel, lo, hi, sec, h \
+	}
+
+static const struct config_key keys[] = {
+	KEY("project", CONFIG_STRING, project, ".", CONFIG_RESTART, 0, 0, false,
+	    "Ballerina project directory"),
+	KEY("layout", CONFIG_STRING, layout, "file", CONFIG_RELOAD, 0, 0, false,
+	    "model layout for new models: file or directory"),
+	KEY("http.listen", CONFIG_STRING, listen, "127.0.0.1:7070", CONFIG_RESTART, 0, 0, false,
+	    "address:port to listen on"),
+	KEY("http.threads", CONFIG_UINT, threads, "4", CONFIG_RESTART, 1, 256, false,
+	    "HTTP worker threads"),
+	KEY("http.max_body_bytes", CONFIG_SIZE, max_body_bytes, "1M", CONFIG_RESTART, 1,
+	    (uint64_t)1 << 30, false, "largest accepted request body"),
+	KEY("http.max_connections", CONFIG_UINT, max_connections, "256", CONFIG_RESTART, 1, 65536,
+	    false, "concurrent connections"),
+	KEY("http.connection_memory_limit", CONFIG_SIZE, connection_memory_limit, "64K",
+	    CONFIG_RESTART, 8192, (uint64_t)16 << 20, false, "memory per connection"),
+	KEY("http.connection_timeout", CONFIG_MSEC, connection_timeout_ms, "60s", CONFIG_RESTART,
+	    1000, 3600000, false, "idle connections are closed after this"),
+	KEY("http.shutdown_timeout", CONFIG_MSEC, shutdown_timeout_ms, "10s", CONFIG_RELOAD, 0,
+	    600000, false, "how long SIGTERM waits for in-flight requests"),
+	KEY("http.api_token", CONFIG_STRING, api_token, NULL, CONFIG_RESTART, 0, 0, true,
+	    "bearer token required on every route but /healthz"),
+	KEY("http.read_token", CONFIG_STRING, read_token, NULL, CONFIG_RESTART, 0, 0, true,
+	    "bearer token for GET and HEAD only"),
+	KEY("log.level", CONFIG_LEVEL, log_level, "info", CONFIG_RELOAD, 0, 7, false,
+	    "debug, info, notice, warning or error"),
+	KEY("models.debounce", CONFIG_MSEC, debounce_ms, "20ms", CONFIG_RELOAD, 0, 10000, false,
+	    "quiet time after a file event before reloading"),
+	KEY("models.max_file_bytes", CONFIG_SIZE, max_file_bytes, "1M", CONFIG_RELOAD, 1024,
+	    (uint64_t)64 << 20, false, "largest model file read"),
+};
+
+const struct config_key *config_keys(size_t *ret_n)
+{
+	*ret_n = ELEMENTSOF(keys);
+	return keys;
+}
+
+const struct config_key *config_key_find(const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+		if (streq(keys[i].name, name))
+			return &keys[i];
+	return NULL;
+}
+
+/* Split "123M" into number and suffix; the suffix must be one of units (factor per unit). */
+static int parse_scaled(const char *s, const char *const *units, const uint64_t *factors,
+			size_t n_units, uint64_t *ret)
+{
+	char num[32];
+	size_t i = 0;
+	uint64_t v, f = 0;
+	int r;
+
+	while (s[i] >= '0' && s[i] <= '9' && i < sizeof(num) - 1) {
+		num[i] = s[i];
+		i++;
+	}
+	num[i] = '\0';
+	if (i == 0)
+		return -EINVAL;
+	r = safe_atou64(num, &v);
+	if (r < 0)
+		return r;
+	for (size_t u = 0; u < n_units; u++)
+		if (strcasecmp(s + i, units[u]) == 0) {
+			f = factors[u];
+			break;
+		}
+	if (f == 0)
+		return -EINVAL;
+	if (v > UINT64_MAX / f)
+		return -ERANGE;
+	*ret = v * f;
+	return 0;
+}
+
+static int parse_size(const char *s, uint64_t *ret)
+{
+	static const char *const units[] = { "", "B", "K", "KiB", "M", "MiB", "G", "GiB" };
+	static const uint64_t f[] = { 1, 1, 1024, 1024, 1 << 20, 1 << 20, 1 << 30, 1 << 30 };
+	return parse_scaled(s, units, f, ELEMENTSOF(units), ret);
+}
+
+static int parse_msec(const char *s, uint64_t *ret)
+{
+	static const char *const units[] = { "", "ms", "s", "min" };
+	static const uint64_t f[] = { 1, 1, 1000, 60000 };
+	return parse_scaled(s, units, f, ELEMENTSOF(units), ret);
+}
+
+static int key_set(struct config *cfg, const struct config_key *k, const char *value)
+{
+	char *base = (char *)cfg + k->offset;
+	uint64_t v = 0;
+	int r;
+
+	switch (k->type) {
+	case CONFIG_STRING: {
+		char *copy = NULL;
+		if (value) {
+			copy = mem_strdup(value);
+			if (!copy)
+				return -ENOMEM;
+		}
+		mem_free(*(char **)base);
+		*(char **)base = copy;
+		return 0;
+	}
+	case CONFIG_BOOL:
+		if (streq(value, "true"))
+			*(bool *)base = true;
+		else if (streq(value, "false"))
+			*(bool *)base = false;
+		else
+			return -EINVAL;
+		return 0;
+	case CONFIG_LEVEL:
+		r = log_level_from_string(value);
+		if (r < 0)
+			return r;
+		*(int *)base = r;
+		return 0;
+	case CONFIG_UINT:
+		r = safe_atou64(value, &v);
+		break;
+	case CONFIG_SIZE:
+		r = parse_size(value, &v);
+		break;
+	case CONFIG_MSEC:
+		r = parse_msec(value, &v);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (r < 0)
+		return r;
+	if (v < k->min || v > k->max)
+		return -ERANGE;
+	if (k->type == CONFIG_UINT)
+		*(unsigned *)base = (unsigned)v;
+	else if (k->type == CONFIG_SIZE)
+		*(size_t *)base = (size_t)v;
+	else
+		*(uint64_t *)base = v;
+	return 0;
+}
+
+int config_set(struct config *cfg, const char *name, const char *value)
+{
+	const struct config_key *k = config_key_find(name);
+
+	if (!k)
+		return -ENOENT;
+	if (!value && k->type != CONFIG_STRING)
+		return -EINVAL;
+	return key_set(cfg, k, value);
+}
+
+int config_init(struct config *cfg)
+{
+	int r;
+
+	*cfg = (struct config){ 0 };
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+		r = key_set(cfg, &keys[i], keys[i].default_value);
+		if (r < 0) {
+			config_release(cfg);
+			return r;
+		}
+	}
+	return 0;
+}
+
+void config_release(struct config *cfg)
+{
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+		if (keys[i].type == CONFIG_STRING) {
+			char **p = (char **)((char *)cfg + keys[i].offset);
+			mem_free(*p);
+			*p = NULL;
+		}
+}
+
+int config_apply_env(struct config *cfg, char *errbuf, size_t errsize)
+{
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+		char var[96] = "PERSISTD_";
+		size_t n = strlen(var);
+		const char *v;
+		int r;
+
+		for (const char *c = keys[i].name; *c && n < sizeof(var) - 1; c++)
+			var[n++] = *c == '.' ? '_' : (char)toupper((unsigned char)*c);
+		var[n] = '\0';
+		v = getenv(var);
+		if (!v)
+			continue;
+		r = key_set(cfg, &keys[i], v);
+		if (r < 0) {
+			(void)snprintf(errbuf, errsize, "invalid value in $%s for '%s'", var,
+				       keys[i].name);
+			return r;
+		}
+	}
+	return 0;
+}

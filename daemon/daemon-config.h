@@ -1,0 +1,67 @@
+/* persistd's configuration: one table of known keys drives defaults, parsing, range checks
+ * and reload. Until the TOML reader lands, values come from command-line flags and the
+ * environment; the same table will read the config file. */
+#ifndef DAEMON_DAEMON_CONFIG_H
+#define DAEMON_DAEMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/macro.h"
+
+enum config_type {
+	CONFIG_STRING,
+	CONFIG_UINT, /* unsigned, decimal */
+	CONFIG_SIZE, /* bytes; accepts K, M, G suffixes (powers of 1024) */
+	CONFIG_MSEC, /* milliseconds; accepts ms, s, min suffixes */
+	CONFIG_BOOL, /* true/false */
+	CONFIG_LEVEL, /* log level name */
+};
+
+enum config_reload {
+	CONFIG_RESTART, /* a change waits for a restart */
+	CONFIG_RELOAD, /* SIGHUP applies a change */
+};
+
+struct config {
+	char *project;
+	char *listen;
+	char *layout;
+	int log_level;
+	unsigned threads;
+	size_t max_body_bytes;
+	unsigned max_connections;
+	size_t connection_memory_limit;
+	uint64_t connection_timeout_ms;
+	uint64_t shutdown_timeout_ms;
+	uint64_t debounce_ms;
+	size_t max_file_bytes;
+	char *api_token;
+	char *read_token;
+};
+
+struct config_key {
+	const char *name;
+	enum config_type type;
+	size_t offset;
+	const char *default_value;
+	enum config_reload reload;
+	uint64_t min, max; /* range for numeric types (inclusive) */
+	bool secret; /* never printed */
+	const char *help;
+};
+
+const struct config_key *config_keys(size_t *ret_n);
+const struct config_key *config_key_find(const char *name);
+
+/* Fill cfg with every default. */
+_must_check_ int config_init(struct config *cfg);
+void config_release(struct config *cfg);
+/* Parse value for key name and store it; -ENOENT unknown key, -EINVAL malformed,
+ * -ERANGE out of range. */
+_must_check_ int config_set(struct config *cfg, const char *name, const char *value);
+/* Apply PERSISTD_<KEY> environment variables (dots become underscores, upper case). */
+_must_check_ int config_apply_env(struct config *cfg, char *errbuf, size_t errsize);
+
+#endif

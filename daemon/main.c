@@ -1,0 +1,313 @@
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "api/http.h"
+#include "base/log.h"
+#include "base/socket-util.h"
+#include "base/strutil.h"
+#include "daemon/daemon-config.h"
+#include "daemon/loop.h"
+#include "daemon/notify.h"
+
+struct daemon {
+	struct config cfg;
+	struct loop *loop;
+	struct http_server *http;
+	int signal_fd;
+	int watchdog_fd;
+};
+
+static void help(void)
+{
+	size_t n;
+	const struct config_key *k = config_keys(&n);
+
+	printf("Usage: persistd [OPTIONS]\n\n"
+	       "Serve the models of a Ballerina persist project over HTTP.\n\n"
+	       "  -p, --project DIR      project directory (default .)\n"
+	       "  -l, --listen ADDR      address:port to listen on (default 127.0.0.1:7070)\n"
+	       "  -L, --log-level LEVEL  debug, info, notice, warning or error\n"
+	       "  -o, --set KEY=VALUE    set any configuration key (see below)\n"
+	       "  -h, --help             show this help\n"
+	       "      --version          show the version\n\n"
+	       "Configuration keys (also read from PERSISTD_<KEY>, dots as underscores):\n");
+	for (size_t i = 0; i < n; i++)
+		printf("  %-30s %s (default %s)%s\n", k[i].name, k[i].help,
+		       k[i].default_value ? k[i].default_value : "unset",
+		       k[i].reload == CONFIG_RELOAD ? ", reloadable" : "");
+}
+
+static int parse_argv(struct config *cfg, int argc, char **argv)
+{
+	static const struct option options[] = { { "project", required_argument, NULL, 'p' },
+						 { "listen", required_argument, NULL, 'l' },
+						 { "log-level", required_argument, NULL, 'L' },
+						 { "set", required_argument, NULL, 'o' },
+						 { "help", no_argument, NULL, 'h' },
+						 { "version", no_argument, NULL, 'V' },
+						 {} };
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "p:l:L:o:h", options, NULL)) >= 0) {
+		const char *key = NULL, *value = optarg;
+		char kv[256];
+
+		switch (c) {
+		case 'p':
+			key = "project";
+			break;
+		case 'l':
+			key = "http.listen";
+			break;
+		case 'L':
+			key = "log.level";
+			break;
+		case 'o': {
+			char *eq = strchr(optarg, '=');
+			size_t kl = eq ? (size_t)(eq - optarg) : 0;
+			if (!eq || kl == 0 || kl >= sizeof(kv)) {
+				fprintf(stderr, "persistd: --set expects KEY=VALUE, got '%s'\n",
+					optarg);
+				return -EINVAL;
+			}
+			memcpy(kv, optarg, kl);
+			kv[kl] = '\0';
+			key = kv;
+			value = eq + 1;
+			break;
+		}
+		case 'h':
+			help();
+			return 0;
+		case 'V':
+			printf("persistd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			return -EINVAL;
+		}
+		r = config_set(cfg, key, value);
+		if (r == -ENOENT) {
+			fprintf(stderr, "persistd: unknown configuration key '%s'\n", key);
+			return r;
+		}
+		if (r < 0) {
+			fprintf(stderr, "persistd: invalid value '%s' for '%s': %s\n", value, key,
+				r == -ERANGE ? "out of range" : "malformed");
+			return r;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "persistd: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 1;
+}
+
+static int open_listener(struct daemon *d)
+{
+	struct listen_addr addr;
+	char name[96];
+	int fd, r;
+
+	fd = notify_listen_fd();
+	if (fd >= 0) {
+		log_info("using the socket passed by the service manager");
+	} else if (fd != -ENOENT) {
+		return log_error_errno(fd, "socket activation: expected exactly one stream socket");
+	} else {
+		r = listen_addr_parse(d->cfg.listen, &addr);
+		if (r < 0)
+			return log_error_errno(r, "invalid listen address '%s'", d->cfg.listen);
+		fd = listen_addr_open(&addr, 128);
+		if (fd < 0)
+			return log_error_errno(fd, "cannot listen on %s: %m", d->cfg.listen);
+	}
+	r = socket_is_loopback(fd);
+	if (r == 0 && !d->cfg.api_token) {
+		(void)close(fd);
+		log_error("refusing to listen on a non-loopback address without http.api_token");
+		return -EACCES;
+	}
+	if (socket_local_name(fd, name, sizeof(name)) >= 0)
+		log_info("listening on http://%s", name);
+	return fd;
+}
+
+static int on_signal(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return 0;
+	switch (si.ssi_signo) {
+	case SIGHUP:
+		notify_reloading();
+		log_info("SIGHUP: reloading");
+		/* Flags and environment are fixed for the life of the process; the config file
+		 * and the model registry are re-read here once they exist. */
+		log_set_max_level(d->cfg.log_level);
+		notify_ready();
+		notify_status("serving %s", d->cfg.project);
+		log_info("reload complete");
+		break;
+	case SIGTERM:
+	case SIGINT:
+		log_info("%s: shutting down", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+		loop_quit(l, 0);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static int on_watchdog(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	uint64_t ticks;
+
+	(void)l;
+	(void)events;
+	(void)userdata;
+	if (read(fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+		notify_watchdog();
+	return 0;
+}
+
+static int setup_watchdog(struct daemon *d)
+{
+	uint64_t usec = notify_watchdog_usec();
+	struct itimerspec its = { 0 };
+	int r;
+
+	if (usec == 0)
+		return 0;
+	usec /= 2; /* ping at half the interval, as systemd recommends */
+	its.it_interval.tv_sec = (time_t)(usec / 1000000);
+	its.it_interval.tv_nsec = (long)(usec % 1000000) * 1000;
+	its.it_value = its.it_interval;
+	d->watchdog_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->watchdog_fd < 0)
+		return -errno;
+	if (timerfd_settime(d->watchdog_fd, 0, &its, NULL) < 0)
+		return -errno;
+	r = loop_add_fd(d->loop, d->watchdog_fd, EPOLLIN, on_watchdog, d);
+	return r;
+}
+
+static int run(struct daemon *d)
+{
+	struct http_options ho;
+	struct stat st;
+	sigset_t mask;
+	int fd, r;
+
+	if (stat(d->cfg.project, &st) < 0 || !S_ISDIR(st.st_mode))
+		return log_error_errno(-ENOTDIR, "project directory '%s' is not a directory",
+				       d->cfg.project);
+
+	/* Block the signals before any thread exists, so every thread inherits the mask and
+	 * they arrive only through the signalfd. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0)
+		return log_error_errno(-EINVAL, "cannot block signals");
+	signal(SIGPIPE, SIG_IGN);
+	d->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (d->signal_fd < 0)
+		return log_error_errno(-errno, "signalfd: %m");
+
+	r = loop_new(&d->loop);
+	if (r < 0)
+		return log_error_errno(r, "cannot create the event loop: %m");
+	r = loop_add_fd(d->loop, d->signal_fd, EPOLLIN, on_signal, d);
+	if (r < 0)
+		return log_error_errno(r, "cannot watch signals: %m");
+	r = setup_watchdog(d);
+	if (r < 0)
+		return log_error_errno(r, "cannot set up the watchdog timer: %m");
+
+	fd = open_listener(d);
+	if (fd < 0)
+		return fd;
+	ho = (struct http_options){
+		.listen_fd = fd,
+		.threads = d->cfg.threads,
+		.max_body_bytes = d->cfg.max_body_bytes,
+		.max_connections = d->cfg.max_connections,
+		.connection_memory_limit = d->cfg.connection_memory_limit,
+		.connection_timeout_s = (unsigned)((d->cfg.connection_timeout_ms + 999) / 1000),
+		.api_token = d->cfg.api_token,
+		.read_token = d->cfg.read_token,
+	};
+	r = http_server_start(&ho, &d->http);
+	if (r < 0) {
+		(void)close(fd);
+		return log_error_errno(r, "cannot start the HTTP server");
+	}
+
+	log_info("persistd %s serving project '%s'", PACKAGE_VERSION, d->cfg.project);
+	notify_ready();
+	notify_status("serving %s", d->cfg.project);
+
+	r = loop_run(d->loop);
+
+	notify_stopping();
+	http_server_stop(d->http, d->cfg.shutdown_timeout_ms * 1000);
+	d->http = NULL;
+	if (r < 0)
+		return log_error_errno(r, "event loop failed: %m");
+	log_info("stopped");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = { .signal_fd = -1, .watchdog_fd = -1 };
+	char err[256];
+	int r;
+
+	log_open("persistd");
+	r = config_init(&d.cfg);
+	if (r < 0) {
+		fprintf(stderr, "persistd: cannot initialise configuration\n");
+		return EXIT_FAILURE;
+	}
+	r = config_apply_env(&d.cfg, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "persistd: %s\n", err);
+		config_release(&d.cfg);
+		return EXIT_FAILURE;
+	}
+	r = parse_argv(&d.cfg, argc, argv);
+	if (r <= 0) {
+		config_release(&d.cfg);
+		return r < 0 ? 2 : EXIT_SUCCESS;
+	}
+	log_set_max_level(d.cfg.log_level);
+
+	r = run(&d);
+
+	d.loop = loop_free(d.loop);
+	if (d.signal_fd >= 0)
+		(void)close(d.signal_fd);
+	if (d.watchdog_fd >= 0)
+		(void)close(d.watchdog_fd);
+	config_release(&d.cfg);
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

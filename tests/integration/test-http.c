@@ -1,0 +1,297 @@
+/* The real persistd binary on a free loopback port, driven over HTTP with libcurl. */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "tests/helpers/proc.h"
+
+static struct persistd_proc daemon_proc;
+static char project[4096];
+
+static void url_for(char *buf, size_t size, const struct persistd_proc *p, const char *path)
+{
+	snprintf(buf, size, "%s%s", p->base_url, path);
+}
+
+static int group_setup(void **state)
+{
+	static const char *const args[] = { "--set", "http.max_body_bytes=1024", NULL };
+	const char *src = getenv("abs_top_srcdir");
+	(void)state;
+
+	snprintf(project, sizeof(project), "%s/examples/shop", src ? src : ".");
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	return persistd_start(project, args, &daemon_proc) == 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	if (daemon_proc.pid > 0)
+		persistd_stop(&daemon_proc, SIGKILL, 2000);
+	curl_global_cleanup();
+	return 0;
+}
+
+static json_t *get_json(const char *path, long want_status, const char *want_type)
+{
+	struct http_result h;
+	char url[256];
+	json_error_t err;
+	json_t *j;
+
+	url_for(url, sizeof(url), &daemon_proc, path);
+	assert_int_equal(http_request("GET", url, NULL, 0, NULL, &h), 0);
+	assert_int_equal(h.status, want_status);
+	assert_string_equal(h.content_type, want_type);
+	j = json_loads(h.body, 0, &err);
+	assert_non_null(j);
+	http_result_release(&h);
+	return j;
+}
+
+static void assert_problem(json_t *j, long status, const char *code)
+{
+	assert_int_equal(json_integer_value(json_object_get(j, "status")), status);
+	assert_string_equal(json_string_value(json_object_get(j, "code")), code);
+	assert_non_null(json_string_value(json_object_get(j, "type")));
+	assert_non_null(json_string_value(json_object_get(j, "title")));
+}
+
+static void test_healthz(void **state)
+{
+	json_t *j = get_json("/healthz", 200, "application/json");
+	(void)state;
+
+	assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
+	json_decref(j);
+}
+
+static void test_version(void **state)
+{
+	json_t *j = get_json("/version", 200, "application/json");
+	(void)state;
+
+	assert_string_equal(json_string_value(json_object_get(j, "name")), "persistd");
+	assert_string_equal(json_string_value(json_object_get(j, "version")), PACKAGE_VERSION);
+	json_decref(j);
+}
+
+static void test_unknown_route_is_404_problem(void **state)
+{
+	json_t *j = get_json("/no/such/thing", 404, "application/problem+json");
+	(void)state;
+
+	assert_problem(j, 404, "not_found");
+	assert_string_equal(json_string_value(json_object_get(j, "instance")), "/no/such/thing");
+	json_decref(j);
+}
+
+static void test_wrong_method_is_405_with_allow(void **state)
+{
+	struct http_result h;
+	char url[256];
+	json_t *j;
+	(void)state;
+
+	url_for(url, sizeof(url), &daemon_proc, "/healthz");
+	assert_int_equal(http_request("DELETE", url, NULL, 0, NULL, &h), 0);
+	assert_int_equal(h.status, 405);
+	assert_string_equal(h.content_type, "application/problem+json");
+	assert_non_null(strstr(h.allow, "GET"));
+	j = json_loads(h.body, 0, NULL);
+	assert_non_null(j);
+	assert_problem(j, 405, "method_not_allowed");
+	json_decref(j);
+	http_result_release(&h);
+
+	/* HEAD works wherever GET does, without a body. */
+	assert_int_equal(http_request("HEAD", url, NULL, 0, NULL, &h), 0);
+	assert_int_equal(h.status, 200);
+	assert_int_equal(h.len, 0);
+	http_result_release(&h);
+}
+
+static void test_body_limit(void **state)
+{
+	static const char *const chunked[] = { "Transfer-Encoding: chunked", NULL };
+	struct http_result h;
+	char url[256], *body;
+	json_t *j;
+	(void)state;
+
+	body = malloc(4096);
+	assert_non_null(body);
+	memset(body, 'a', 4096);
+	url_for(url, sizeof(url), &daemon_proc, "/healthz");
+
+	/* Announced with Content-Length. */
+	assert_int_equal(http_request("POST", url, body, 4096, NULL, &h), 0);
+	assert_int_equal(h.status, 413);
+	j = json_loads(h.body, 0, NULL);
+	assert_non_null(j);
+	assert_problem(j, 413, "payload_too_large");
+	json_decref(j);
+	http_result_release(&h);
+
+	/* Streamed in chunks: found while reading. */
+	assert_int_equal(http_request("POST", url, body, 4096, chunked, &h), 0);
+	assert_int_equal(h.status, 413);
+	http_result_release(&h);
+
+	/* Within the limit the route decides (405 here). */
+	assert_int_equal(http_request("POST", url, body, 512, NULL, &h), 0);
+	assert_int_equal(h.status, 405);
+	http_result_release(&h);
+	free(body);
+
+	/* The daemon still serves. */
+	json_decref(get_json("/healthz", 200, "application/json"));
+}
+
+static void test_sighup_keeps_serving(void **state)
+{
+	(void)state;
+	assert_int_equal(kill(daemon_proc.pid, SIGHUP), 0);
+	usleep(100 * 1000);
+	assert_true(persistd_alive(&daemon_proc));
+	json_decref(get_json("/healthz", 200, "application/json"));
+}
+
+static void test_sigterm_exits_zero(void **state)
+{
+	int status;
+	(void)state;
+
+	status = persistd_stop(&daemon_proc, SIGTERM, 10000);
+	assert_true(status >= 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_tokens(void **state)
+{
+	static const char *const bad[] = { "Authorization: Bearer wrong", NULL };
+	static const char *const good[] = { "Authorization: Bearer s3cret-api", NULL };
+	static const char *const ro[] = { "Authorization: Bearer s3cret-read", NULL };
+	struct persistd_proc p;
+	struct http_result h;
+	char url[256];
+	(void)state;
+
+	setenv("PERSISTD_HTTP_API_TOKEN", "s3cret-api", 1);
+	setenv("PERSISTD_HTTP_READ_TOKEN", "s3cret-read", 1);
+	assert_int_equal(persistd_start(project, NULL, &p), 0);
+	unsetenv("PERSISTD_HTTP_API_TOKEN");
+	unsetenv("PERSISTD_HTTP_READ_TOKEN");
+
+	url_for(url, sizeof(url), &p, "/version");
+	assert_int_equal(http_request("GET", url, NULL, 0, NULL, &h), 0);
+	assert_int_equal(h.status, 401);
+	assert_string_equal(h.content_type, "application/problem+json");
+	http_result_release(&h);
+	assert_int_equal(http_request("GET", url, NULL, 0, bad, &h), 0);
+	assert_int_equal(h.status, 401);
+	http_result_release(&h);
+	assert_int_equal(http_request("GET", url, NULL, 0, good, &h), 0);
+	assert_int_equal(h.status, 200);
+	http_result_release(&h);
+	assert_int_equal(http_request("GET", url, NULL, 0, ro, &h), 0);
+	assert_int_equal(h.status, 200);
+	http_result_release(&h);
+	/* The read token allows GET and HEAD only. */
+	assert_int_equal(http_request("POST", url, "{}", 2, ro, &h), 0);
+	assert_int_equal(h.status, 403);
+	http_result_release(&h);
+	/* /healthz needs no token. */
+	url_for(url, sizeof(url), &p, "/healthz");
+	assert_int_equal(http_request("GET", url, NULL, 0, NULL, &h), 0);
+	assert_int_equal(h.status, 200);
+	http_result_release(&h);
+
+	assert_int_equal(persistd_stop(&p, SIGTERM, 10000), 0);
+}
+
+static int run_persistd(const char *const *args)
+{
+	char bin[4096];
+	const char *argv[16];
+	size_t n = 0;
+	int status;
+	pid_t pid;
+
+	snprintf(bin, sizeof(bin), "%s/persistd", test_builddir());
+	argv[n++] = bin;
+	for (size_t i = 0; args[i] && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void test_startup_refusals(void **state)
+{
+	char listen[64];
+	(void)state;
+
+	snprintf(listen, sizeof(listen), "0.0.0.0:%u", test_free_port());
+	{
+		const char *const args[] = { "--project", project, "--listen", listen, NULL };
+		assert_int_equal(run_persistd(args), 1);
+	}
+	{
+		const char *const args[] = { "--project", "/nonexistent/project", NULL };
+		assert_int_equal(run_persistd(args), 1);
+	}
+	{
+		const char *const args[] = { "--no-such-flag", NULL };
+		assert_int_equal(run_persistd(args), 2);
+	}
+	{
+		const char *const args[] = { "--set", "http.threads=0", NULL };
+		assert_int_equal(run_persistd(args), 2);
+	}
+	{
+		const char *const args[] = { "--help", NULL };
+		assert_int_equal(run_persistd(args), 0);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_healthz),
+		cmocka_unit_test(test_version),
+		cmocka_unit_test(test_unknown_route_is_404_problem),
+		cmocka_unit_test(test_wrong_method_is_405_with_allow),
+		cmocka_unit_test(test_body_limit),
+		cmocka_unit_test(test_sighup_keeps_serving),
+		cmocka_unit_test(test_sigterm_exits_zero),
+		cmocka_unit_test(test_tokens),
+		cmocka_unit_test(test_startup_refusals),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
