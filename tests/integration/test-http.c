@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -280,6 +283,96 @@ static void test_startup_refusals(void **state)
 	}
 }
 
+/* A datagram socket standing in for systemd's notification socket. */
+static int notify_socket_open(char *path, size_t size)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { 10, 0 };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	snprintf(path, size, "/tmp/persistd-notify.%d", (int)getpid());
+	unlink(path);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* Read notifications until one contains want; fail after the socket's timeout. */
+static void expect_notification(int fd, const char *want)
+{
+	char msg[512];
+
+	for (;;) {
+		ssize_t n = recv(fd, msg, sizeof(msg) - 1, 0);
+		assert_true(n > 0);
+		msg[n] = '\0';
+		if (strstr(msg, want))
+			return;
+	}
+}
+
+static void test_sd_notify_states(void **state)
+{
+	struct persistd_proc p;
+	char path[108];
+	int fd;
+	(void)state;
+
+	if (!ENABLE_SYSTEMD)
+		skip();
+	fd = notify_socket_open(path, sizeof(path));
+	setenv("NOTIFY_SOCKET", path, 1);
+	assert_int_equal(persistd_start(project, NULL, &p), 0);
+	unsetenv("NOTIFY_SOCKET");
+	expect_notification(fd, "READY=1");
+	assert_int_equal(kill(p.pid, SIGHUP), 0);
+	expect_notification(fd, "RELOADING=1");
+	expect_notification(fd, "READY=1");
+	assert_int_equal(kill(p.pid, SIGTERM), 0);
+	expect_notification(fd, "STOPPING=1");
+	assert_int_equal(persistd_stop(&p, SIGTERM, 10000), 0);
+	close(fd);
+	unlink(path);
+}
+
+static void test_socket_activation(void **state)
+{
+	char bin[4096], listen_arg[64], url[128];
+	unsigned port = test_free_port();
+	struct persistd_proc p = { 0 };
+	struct http_result h;
+	int ok = 0;
+	pid_t pid;
+	(void)state;
+
+	if (!ENABLE_SYSTEMD || access("/usr/bin/systemd-socket-activate", X_OK) != 0)
+		skip();
+	snprintf(bin, sizeof(bin), "%s/persistd", test_builddir());
+	snprintf(listen_arg, sizeof(listen_arg), "127.0.0.1:%u", port);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* --listen names a port nobody may bind: only the passed socket can serve. */
+		execl("/usr/bin/systemd-socket-activate", "systemd-socket-activate", "-l",
+		      listen_arg, bin, "--project", project, "--listen", "127.0.0.1:1", NULL);
+		_exit(127);
+	}
+	p.pid = pid;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/healthz", port);
+	for (int i = 0; i < 100 && !ok; i++) {
+		if (http_request("GET", url, NULL, 0, NULL, &h) == 0) {
+			ok = h.status == 200;
+			http_result_release(&h);
+		}
+		if (!ok)
+			usleep(100 * 1000);
+	}
+	assert_true(ok);
+	assert_int_equal(persistd_stop(&p, SIGTERM, 10000), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +385,8 @@ int main(void)
 		cmocka_unit_test(test_sigterm_exits_zero),
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_startup_refusals),
+		cmocka_unit_test(test_sd_notify_states),
+		cmocka_unit_test(test_socket_activation),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
