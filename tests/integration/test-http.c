@@ -324,9 +324,12 @@ static void test_sd_notify_states(void **state)
 		skip();
 	fd = notify_socket_open(path, sizeof(path));
 	setenv("NOTIFY_SOCKET", path, 1);
+	setenv("WATCHDOG_USEC", "200000", 1);
 	assert_int_equal(persistd_start(project, NULL, &p), 0);
 	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
 	expect_notification(fd, "READY=1");
+	expect_notification(fd, "WATCHDOG=1");
 	assert_int_equal(kill(p.pid, SIGHUP), 0);
 	expect_notification(fd, "RELOADING=1");
 	expect_notification(fd, "READY=1");
