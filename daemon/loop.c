@@ -86,6 +86,7 @@ int loop_run(struct loop *l)
 {
 	struct epoll_event evs[16];
 
+	l->quit = false; /* a loop can run again after it was quit */
 	while (!l->quit) {
 		int n = epoll_wait(l->epfd, evs, (int)ELEMENTSOF(evs), -1);
 		if (n < 0) {
