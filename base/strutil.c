@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "base/strutil.h"
@@ -65,5 +67,18 @@ int safe_atou(const char *s, unsigned *ret)
 	if (v > UINT_MAX)
 		return -ERANGE;
 	*ret = (unsigned)v;
+	return 0;
+}
+
+int snprintf_checked(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
 	return 0;
 }

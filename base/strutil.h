@@ -24,6 +24,10 @@ static inline bool streq_ptr(const char *a, const char *b)
 const char *startswith(const char *s, const char *prefix);
 bool endswith(const char *s, const char *suffix);
 
+/* snprintf that reports truncation: 0 when the whole text fit, -ENAMETOOLONG otherwise (buf
+ * then holds the truncated text). For paths and names, where a cut-off value is wrong. */
+_must_check_ _printf_(3, 4) int snprintf_checked(char *buf, size_t size, const char *fmt, ...);
+
 /* Whole-string decimal parses: no sign for unsigned, no spaces, no trailing bytes.
  * -EINVAL for a malformed string, -ERANGE when out of range. */
 _must_check_ int safe_atou64(const char *s, uint64_t *ret);
