@@ -979,13 +979,18 @@ static int parse_record_member(struct parser *p, struct entity *e, size_t *field
 			return r;
 		return expect(p, TOKEN_SEMICOLON, "';'");
 	}
-	/* readonly is a qualifier unless it is the field's type itself (readonly x;) */
-	if (is_kw(p, start, "readonly") &&
-	    !(peek(p, 1)->kind == TOKEN_IDENT &&
-	      (peek(p, 2)->kind == TOKEN_SEMICOLON || peek(p, 2)->kind == TOKEN_QUESTION ||
-	       peek(p, 2)->kind == TOKEN_EQUAL))) {
-		readonly = true;
-		advance(p);
+	/* readonly is a qualifier unless it is the field's type itself (readonly x; readonly x?;)
+	 */
+	if (is_kw(p, start, "readonly")) {
+		enum token_kind k2 = peek(p, 2)->kind, k3 = peek(p, 3)->kind;
+		bool is_type =
+			peek(p, 1)->kind == TOKEN_IDENT &&
+			(k2 == TOKEN_SEMICOLON || k2 == TOKEN_EQUAL ||
+			 (k2 == TOKEN_QUESTION && (k3 == TOKEN_SEMICOLON || k3 == TOKEN_EQUAL)));
+		if (!is_type) {
+			readonly = true;
+			advance(p);
+		}
 	}
 	r = parse_type(p, &type);
 	if (r < 0)
