@@ -10,6 +10,7 @@
 
 /* Subcommands, in the order `persist --help` lists them. Each lives in cli/cmd-<name>.c. */
 static const struct cli_command commands[] = {
+	{ "check", cmd_check, "validate every model and print its diagnostics" },
 	{ NULL, NULL, NULL },
 };
 

@@ -26,6 +26,9 @@ struct cli_command {
 
 const struct cli_command *cli_commands(size_t *ret_n);
 
+/* Subcommands, one cmd-<name>.c each. */
+int cmd_check(const struct cli_global *g, int argc, char **argv);
+
 /* The whole `persist` program, callable from tests. */
 int cli_main(int argc, char **argv);
 
