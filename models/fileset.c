@@ -1,0 +1,241 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/fileio.h"
+#include "base/strutil.h"
+#include "models/fileset.h"
+
+void fileset_release(struct fileset *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		mem_free(s->items[i].path);
+		mem_free(s->items[i].data);
+	}
+	mem_free(s->items);
+	s->items = NULL;
+	s->n = s->alloc = 0;
+}
+
+static bool path_is_safe(const char *path)
+{
+	const char *p = path;
+
+	if (!*path || *path == '/')
+		return false;
+	for (;;) {
+		size_t seg = strcspn(p, "/");
+		if (seg == 0 || (seg == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		if (!p[seg])
+			return true;
+		p += seg + 1;
+	}
+}
+
+const struct fileset_entry *fileset_find(const struct fileset *s, const char *path)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (streq(s->items[i].path, path))
+			return &s->items[i];
+	return NULL;
+}
+
+/* Takes data (allocated with mem_alloc) also on failure. */
+static int fileset_add_consume(struct fileset *s, const char *path, char *data, size_t len,
+			       unsigned flags)
+{
+	struct fileset_entry *e = (struct fileset_entry *)fileset_find(s, path);
+	char *p;
+
+	if (!path_is_safe(path)) {
+		mem_free(data);
+		return -EINVAL;
+	}
+	if (e) {
+		mem_free(e->data);
+		e->data = data;
+		e->len = len;
+		e->flags = flags;
+		return 0;
+	}
+	if (s->n >= FILESET_MAX_FILES) {
+		mem_free(data);
+		return -E2BIG;
+	}
+	p = mem_strdup(path);
+	if (!p || GROW(s->items, s->alloc, s->n + 1) < 0) {
+		mem_free(p);
+		mem_free(data);
+		return -ENOMEM;
+	}
+	s->items[s->n++] = (struct fileset_entry){
+		.path = p,
+		.data = data,
+		.len = len,
+		.flags = flags,
+	};
+	return 0;
+}
+
+int fileset_add(struct fileset *s, const char *path, const void *data, size_t len, unsigned flags)
+{
+	char *copy = mem_alloc(len + 1);
+
+	if (!copy)
+		return -ENOMEM;
+	if (len > 0)
+		memcpy(copy, data, len);
+	copy[len] = '\0';
+	return fileset_add_consume(s, path, copy, len, flags);
+}
+
+int fileset_add_buf(struct fileset *s, const char *path, struct buf *b, unsigned flags)
+{
+	size_t len = 0;
+	char *data = buf_detach(b, &len);
+
+	if (!data)
+		return -ENOMEM;
+	return fileset_add_consume(s, path, data, len, flags);
+}
+
+/* Write data to a fresh temporary file beside path; its name goes to tmp. */
+static int write_temp(const char *path, const char *data, size_t len, char *tmp, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	int fd, r;
+
+	/* A hidden name in the same directory, so the rename stays on one file system and
+	 * globs for *.bal never see a half-written file. */
+	r = snprintf_checked(tmp, size, "%.*s.%s.tmp.XXXXXX", (int)(slash ? slash - path + 1 : 0),
+			     path, slash ? slash + 1 : path);
+	if (r < 0)
+		return r;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, data, len);
+	if (r >= 0 && fchmod(fd, 0644) < 0)
+		r = -errno;
+	if (r >= 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r >= 0)
+		r = -errno;
+	if (r < 0)
+		(void)unlink(tmp);
+	return r;
+}
+
+static void fsync_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+	int fd;
+
+	if (!slash || snprintf_checked(dir, sizeof(dir), "%.*s", (int)(slash - path), path) < 0)
+		return;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	(void)fsync(fd);
+	(void)close(fd);
+}
+
+int fileset_write(struct fileset *s, const char *root, const char **ret_failed)
+{
+	_cleanup_free_ char *temps = NULL; /* s->n slots of PATH_MAX; "" = nothing to rename */
+	const char *failed = NULL;
+	char full[PATH_MAX];
+	size_t done = 0;
+	int r = 0, changed = 0;
+
+	if (s->n == 0)
+		return 0;
+	temps = mem_calloc(s->n, PATH_MAX);
+	if (!temps)
+		return -ENOMEM;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct fileset_entry *e = &s->items[i];
+		char *tmp = temps + i * PATH_MAX;
+		struct stat st;
+
+		e->changed = e->kept = false;
+		failed = e->path;
+		r = snprintf_checked(full, sizeof(full), "%s/%s", root, e->path);
+		if (r < 0)
+			goto fail;
+		{
+			char dir[PATH_MAX];
+			const char *slash = strrchr(full, '/');
+			r = snprintf_checked(dir, sizeof(dir), "%.*s", (int)(slash - full), full);
+			if (r < 0)
+				goto fail;
+			r = mkdir_parents(dir, 0755);
+			if (r < 0)
+				goto fail;
+		}
+		if (lstat(full, &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				r = -EISDIR;
+				goto fail;
+			}
+			if (e->flags & FILESET_KEEP_EXISTING) {
+				e->kept = true;
+				continue;
+			}
+		} else if (errno != ENOENT) {
+			r = -errno;
+			goto fail;
+		}
+		r = file_content_equals(full, e->data, e->len);
+		if (r < 0)
+			goto fail;
+		if (r > 0)
+			continue;
+		r = write_temp(full, e->data, e->len, tmp, PATH_MAX);
+		if (r < 0) {
+			tmp[0] = '\0';
+			goto fail;
+		}
+	}
+
+	/* Everything is on disk under temporary names: now put it in place. */
+	for (; done < s->n; done++) {
+		struct fileset_entry *e = &s->items[done];
+		char *tmp = temps + done * PATH_MAX;
+
+		if (!tmp[0])
+			continue;
+		failed = e->path;
+		r = snprintf_checked(full, sizeof(full), "%s/%s", root, e->path);
+		if (r >= 0 && rename(tmp, full) < 0)
+			r = -errno;
+		if (r < 0)
+			goto fail;
+		tmp[0] = '\0';
+		e->changed = true;
+		changed++;
+		fsync_dir_of(full);
+	}
+	return changed;
+
+fail:
+	for (size_t i = 0; i < s->n; i++) {
+		char *tmp = temps + i * PATH_MAX;
+		if (tmp[0])
+			(void)unlink(tmp);
+	}
+	if (ret_failed)
+		*ret_failed = failed;
+	return r;
+}
