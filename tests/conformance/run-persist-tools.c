@@ -1,7 +1,8 @@
 /* Runs cases of the upstream persist-tools corpus against the `persist` binary.
  *
- *   run-persist-tools [--corpus DIR] [--persist PATH] [--keep] COMMAND [CASE...]
+ *   run-persist-tools [--corpus DIR] [--persist PATH] [--keep] [--stores A,B] COMMAND [CASE...]
  *
+ * --stores limits the run to the named datastore directories of the command (mysql, multi, ...).
  * Each case directory holds input/ (the project before), expected/ (the whole tree after) and
  * case.json (the invocations and how to compare). The input is copied to a temporary
  * directory, every invocation runs as `persist -C <tmp> <cmd> --layout directory <argv...>`,
@@ -35,6 +36,24 @@ struct tally {
 
 static const char *arg_persist;
 static bool arg_keep;
+static const char *arg_stores; /* comma-separated datastore directories, NULL for all */
+
+static bool store_wanted(const char *store)
+{
+	size_t n = strlen(store);
+
+	if (!arg_stores)
+		return true;
+	for (const char *p = arg_stores; *p;) {
+		size_t k = strcspn(p, ",");
+		if (k == n && strncmp(p, store, n) == 0)
+			return true;
+		p += k;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
 
 static void pathset_add(struct pathset *s, const char *p)
 {
@@ -533,6 +552,8 @@ int main(int argc, char **argv)
 			arg_persist = argv[++i];
 		else if (strcmp(argv[i], "--keep") == 0)
 			arg_keep = true;
+		else if (strcmp(argv[i], "--stores") == 0 && i + 1 < argc)
+			arg_stores = argv[++i];
 		else if (!command)
 			command = argv[i];
 		else {
@@ -542,7 +563,7 @@ int main(int argc, char **argv)
 	}
 	if (!command) {
 		fprintf(stderr, "usage: run-persist-tools [--corpus DIR] [--persist PATH] [--keep] "
-				"COMMAND [CASE...]\n");
+				"[--stores A,B] COMMAND [CASE...]\n");
 		return 2;
 	}
 	if (!arg_persist) {
@@ -565,6 +586,8 @@ int main(int argc, char **argv)
 		char store_dir[PATH_MAX];
 		struct pathset cases = { 0 };
 
+		if (!store_wanted(stores.paths[s]))
+			continue;
 		snprintf(store_dir, sizeof(store_dir), "%s/%s", cmd_dir, stores.paths[s]);
 		list_dirs(store_dir, &cases);
 		for (size_t k = 0; k < cases.n; k++) {
