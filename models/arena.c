@@ -29,6 +29,11 @@ void arena_release(struct arena *a)
 	a->used_total = 0;
 }
 
+void arena_reserve_hint(struct arena *a, size_t size)
+{
+	a->hint = size;
+}
+
 void *arena_alloc(struct arena *a, size_t size)
 {
 	struct arena_chunk *c = a->head;
@@ -41,6 +46,8 @@ void *arena_alloc(struct arena *a, size_t size)
 		size_t sz = MAX(ARENA_CHUNK_MIN, need);
 		/* Grow the chunk size with the arena so a big model needs few chunks. */
 		sz = MAX(sz, MIN(a->used_total, (size_t)1 << 20));
+		sz = MAX(sz, a->hint);
+		a->hint = 0;
 		c = mem_alloc(sizeof(*c) + sz);
 		if (!c)
 			return NULL;
@@ -79,7 +86,7 @@ int arena_grow(struct arena *a, void **array, size_t n, size_t *cap, size_t elem
 
 	if (n < *cap)
 		return 0;
-	ncap = *cap ? *cap * 2 : 4;
+	ncap = *cap ? *cap * 2 : 1;
 	if (ncap > SIZE_MAX / elem / 2)
 		return -ENOMEM;
 	p = arena_alloc(a, ncap * elem);

@@ -14,14 +14,18 @@ struct arena_chunk;
 struct arena {
 	struct arena_chunk *head;
 	size_t used_total;
+	size_t hint; /* size of the next chunk, see arena_reserve_hint() */
 };
 
-#define ARENA_INIT      \
-	{               \
-		NULL, 0 \
+#define ARENA_INIT         \
+	{                  \
+		NULL, 0, 0 \
 	}
 
 void arena_release(struct arena *a);
+/* Make the next chunk at least size bytes, when the caller knows roughly how much it needs;
+ * one chunk instead of a chain of growing ones. */
+void arena_reserve_hint(struct arena *a, size_t size);
 /* Zeroed memory, aligned for any object; NULL on OOM. */
 void *arena_alloc(struct arena *a, size_t size);
 char *arena_strndup(struct arena *a, const char *s, size_t n);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -111,30 +112,114 @@ static int scan_number(struct lexer *lx, enum token_kind *kind)
 	return 0;
 }
 
-struct punct {
-	const char *text;
-	enum token_kind kind;
-};
+/* The operator at s (n bytes available), longest match first; *ret_len = 0 when none. */
+static enum token_kind scan_punct(const char *s, size_t n, size_t *ret_len)
+{
+	char c1 = n > 1 ? s[1] : '\0', c2 = n > 2 ? s[2] : '\0';
 
-/* Longest first: the scan takes the first entry that matches. */
-static const struct punct puncts[] = {
-	{ "...", TOKEN_ELLIPSIS },  { "..<", TOKEN_OPERATOR },	{ ">>>=", TOKEN_OPERATOR },
-	{ "{|", TOKEN_LBRACE_BAR }, { "|}", TOKEN_BAR_RBRACE }, { "===", TOKEN_OPERATOR },
-	{ "!==", TOKEN_OPERATOR },  { "==", TOKEN_OPERATOR },	{ "!=", TOKEN_OPERATOR },
-	{ "=>", TOKEN_OPERATOR },   { "->", TOKEN_OPERATOR },	{ "<-", TOKEN_OPERATOR },
-	{ "<=", TOKEN_OPERATOR },   { ">=", TOKEN_OPERATOR },	{ "&&", TOKEN_OPERATOR },
-	{ "||", TOKEN_OPERATOR },   { "+=", TOKEN_OPERATOR },	{ "-=", TOKEN_OPERATOR },
-	{ "*=", TOKEN_OPERATOR },   { "/=", TOKEN_OPERATOR },	{ "?:", TOKEN_OPERATOR },
-	{ "?.", TOKEN_OPERATOR },   { ".@", TOKEN_OPERATOR },	{ "{", TOKEN_LBRACE },
-	{ "}", TOKEN_RBRACE },	    { "(", TOKEN_LPAREN },	{ ")", TOKEN_RPAREN },
-	{ "[", TOKEN_LBRACKET },    { "]", TOKEN_RBRACKET },	{ ";", TOKEN_SEMICOLON },
-	{ ":", TOKEN_COLON },	    { ",", TOKEN_COMMA },	{ ".", TOKEN_DOT },
-	{ "?", TOKEN_QUESTION },    { "=", TOKEN_EQUAL },	{ "@", TOKEN_AT },
-	{ "*", TOKEN_STAR },	    { "/", TOKEN_SLASH },	{ "<", TOKEN_LT },
-	{ ">", TOKEN_GT },	    { "|", TOKEN_PIPE },	{ "&", TOKEN_AMP },
-	{ "-", TOKEN_MINUS },	    { "+", TOKEN_PLUS },	{ "!", TOKEN_OPERATOR },
-	{ "%", TOKEN_OPERATOR },    { "^", TOKEN_OPERATOR },	{ "~", TOKEN_OPERATOR },
-};
+	*ret_len = 1;
+	switch (s[0]) {
+	case '{':
+		if (c1 == '|') {
+			*ret_len = 2;
+			return TOKEN_LBRACE_BAR;
+		}
+		return TOKEN_LBRACE;
+	case '|':
+		if (c1 == '}') {
+			*ret_len = 2;
+			return TOKEN_BAR_RBRACE;
+		}
+		if (c1 == '|') {
+			*ret_len = 2;
+			return TOKEN_OPERATOR;
+		}
+		return TOKEN_PIPE;
+	case '.':
+		if (c1 == '.' && (c2 == '.' || c2 == '<')) {
+			*ret_len = 3;
+			return c2 == '.' ? TOKEN_ELLIPSIS : TOKEN_OPERATOR;
+		}
+		if (c1 == '@') {
+			*ret_len = 2;
+			return TOKEN_OPERATOR;
+		}
+		return TOKEN_DOT;
+	case '=':
+		if (c1 == '=' || c1 == '>') {
+			*ret_len = c1 == '=' && c2 == '=' ? 3 : 2;
+			return TOKEN_OPERATOR;
+		}
+		return TOKEN_EQUAL;
+	case '!':
+		if (c1 == '=')
+			*ret_len = c2 == '=' ? 3 : 2;
+		return TOKEN_OPERATOR;
+	case '<':
+		if (c1 == '=' || c1 == '-') {
+			*ret_len = 2;
+			return TOKEN_OPERATOR;
+		}
+		return TOKEN_LT;
+	case '>':
+		if (c1 == '=') {
+			*ret_len = 2;
+			return TOKEN_OPERATOR;
+		}
+		return TOKEN_GT;
+	case '-':
+		if (c1 == '=' || c1 == '>') {
+			*ret_len = 2;
+			return TOKEN_OPERATOR;
+		}
+		return TOKEN_MINUS;
+	case '+':
+	case '*':
+	case '/':
+		if (c1 == '=') {
+			*ret_len = 2;
+			return TOKEN_OPERATOR;
+		}
+		return s[0] == '+' ? TOKEN_PLUS : s[0] == '*' ? TOKEN_STAR : TOKEN_SLASH;
+	case '&':
+		if (c1 == '&') {
+			*ret_len = 2;
+			return TOKEN_OPERATOR;
+		}
+		return TOKEN_AMP;
+	case '?':
+		if (c1 == ':' || c1 == '.') {
+			*ret_len = 2;
+			return TOKEN_OPERATOR;
+		}
+		return TOKEN_QUESTION;
+	case '}':
+		return TOKEN_RBRACE;
+	case '(':
+		return TOKEN_LPAREN;
+	case ')':
+		return TOKEN_RPAREN;
+	case '[':
+		return TOKEN_LBRACKET;
+	case ']':
+		return TOKEN_RBRACKET;
+	case ';':
+		return TOKEN_SEMICOLON;
+	case ':':
+		return TOKEN_COLON;
+	case ',':
+		return TOKEN_COMMA;
+	case '@':
+		return TOKEN_AT;
+	case '%':
+	case '^':
+	case '~':
+		return TOKEN_OPERATOR;
+	default:
+		*ret_len = 0;
+		return TOKEN_EOF;
+	}
+}
 
 static int push(struct token_list *l, enum token_kind kind, const struct lexer *lx, size_t start)
 {
@@ -147,8 +232,8 @@ static int push(struct token_list *l, enum token_kind kind, const struct lexer *
 	t->quoted = false;
 	t->line = lx->line;
 	t->column = lexer_column(lx, start);
-	t->offset = start;
-	t->len = lx->pos - start;
+	t->offset = (uint32_t)start;
+	t->len = (uint32_t)(lx->pos - start);
 	return 0;
 }
 
@@ -203,8 +288,14 @@ int lexer_run(const char *text, size_t len, const char *file, struct token_list 
 	struct token_list l = { 0 };
 	int r;
 
-	/* Tokens average about six bytes in model files; reserving up front avoids regrowth. */
-	if (GROW(l.tokens, l.alloc, len / 6 + 16) < 0)
+	if (len > UINT32_MAX) {
+		pd_error_set(reterr, file, 0, 0, 0, "model text is too large");
+		return -EMSGSIZE;
+	}
+	/* Tokens average four to five bytes in model files; reserving up front avoids regrowth. */
+	l.alloc = len / 4 + 16;
+	l.tokens = mem_reallocarray(NULL, l.alloc, sizeof(*l.tokens));
+	if (!l.tokens)
 		return -ENOMEM;
 	/* A UTF-8 byte order mark is ignored, as Ballerina does. */
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
@@ -280,16 +371,9 @@ int lexer_run(const char *text, size_t len, const char *file, struct token_list 
 						.len = lx.pos - start };
 			r = 0;
 		} else {
-			const struct punct *p = NULL;
-			for (size_t i = 0; i < ELEMENTSOF(puncts); i++) {
-				size_t n = strlen(puncts[i].text);
-				if (n <= len - lx.pos &&
-				    memcmp(text + lx.pos, puncts[i].text, n) == 0) {
-					p = &puncts[i];
-					break;
-				}
-			}
-			if (!p) {
+			size_t n;
+			enum token_kind kind = scan_punct(text + lx.pos, len - lx.pos, &n);
+			if (n == 0) {
 				if (c >= 0x20 && c < 0x7f)
 					pd_error_set(reterr, file, lx.line,
 						     lexer_column(&lx, start), start,
@@ -301,8 +385,8 @@ int lexer_run(const char *text, size_t len, const char *file, struct token_list 
 				r = -EBADMSG;
 				goto fail;
 			}
-			lx.pos += strlen(p->text);
-			r = push(&l, p->kind, &lx, start);
+			lx.pos += n;
+			r = push(&l, kind, &lx, start);
 		}
 		if (r < 0)
 			goto fail;

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/macro.h"
 
@@ -47,11 +48,12 @@ enum token_kind {
 	TOKEN_OPERATOR, /* any other operator; only seen inside skipped declarations */
 };
 
+/* Kept small: a model has a token every five bytes or so. */
 struct token {
-	enum token_kind kind;
+	unsigned char kind; /* enum token_kind */
 	bool quoted; /* identifier written with a leading ' */
 	unsigned line, column;
-	size_t offset, len;
+	uint32_t offset, len;
 };
 
 struct token_list {
@@ -60,7 +62,8 @@ struct token_list {
 };
 
 /* Tokenise text[0..len). The list always ends with a TOKEN_EOF. A byte that starts no token,
- * an unterminated string and a NUL byte are positioned errors (-EBADMSG). */
+ * an unterminated string and a NUL byte are positioned errors (-EBADMSG); text longer than
+ * UINT32_MAX is -EMSGSIZE. */
 _must_check_ int lexer_run(const char *text, size_t len, const char *file, struct token_list *ret,
 			   struct pd_error *reterr);
 void token_list_release(struct token_list *l);

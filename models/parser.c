@@ -84,7 +84,12 @@ static struct model_pos tok_pos(const struct token *t)
 
 static bool tok_text_is(const struct parser *p, const struct token *t, const char *s)
 {
-	size_t n = strlen(s);
+	size_t n;
+
+	/* most comparisons fail on the first byte; skip strlen for those */
+	if (t->len == 0 || p->text[t->offset] != s[0])
+		return false;
+	n = strlen(s);
 	return t->len == n && memcmp(p->text + t->offset, s, n) == 0;
 }
 
@@ -1434,6 +1439,8 @@ int model_parse(const char *text, size_t len, const char *file, size_t max_bytes
 	mf = new0(struct model_file, 1);
 	if (!mf)
 		return -ENOMEM;
+	/* The tree takes about twenty times the text; capped, since comments take none. */
+	arena_reserve_hint(&mf->arena, MIN(len * 20 + 4096, (size_t)1 << 20));
 	src = arena_strndup(&mf->arena, text, len);
 	mf->file = arena_strdup(&mf->arena, file ? file : "");
 	if (!src || !mf->file)

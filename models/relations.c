@@ -194,6 +194,8 @@ static int read_field_annotations(struct arena *ar, struct field *f)
 	const struct annotation *a;
 	int r;
 
+	if (f->n_annotations == 0)
+		return 0;
 	r = read_string(ar, field_annotation(f, "sql", "Name"), "value", &f->column_name);
 	if (r < 0)
 		return r;

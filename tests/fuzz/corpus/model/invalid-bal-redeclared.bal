@@ -1,0 +1,11 @@
+import ballerina/persist as _;
+
+type User record {|
+    readonly int id;
+    string name;
+    string 'name;
+|};
+
+enum User {
+    A
+}

@@ -1,0 +1,9 @@
+import ballerina/persist as _;
+
+type Building record {|
+    readonly int id;
+|};
+
+type building record {|
+    readonly int id;
+|};

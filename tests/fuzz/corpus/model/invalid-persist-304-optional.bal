@@ -1,0 +1,6 @@
+import ballerina/persist as _;
+
+type User record {|
+    readonly int id;
+    string nickname?;
+|};

@@ -1,0 +1,5 @@
+import ballerina/persist as _;
+
+type User record {|
+    readonly int? id;
+|};

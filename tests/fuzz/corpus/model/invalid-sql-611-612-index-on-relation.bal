@@ -1,0 +1,14 @@
+import ballerina/persist as _;
+import ballerinax/persist.sql;
+
+type User record {|
+    readonly int id;
+    @sql:Index
+    @sql:UniqueIndex
+    Profile? profile;
+|};
+
+type Profile record {|
+    readonly int id;
+    User user;
+|};

@@ -1,0 +1,8 @@
+import ballerina/persist as _;
+import ballerinax/persist.sql;
+
+type User record {|
+    readonly int id;
+    @sql:Generated
+    int counter;
+|};

@@ -1,0 +1,8 @@
+import ballerina/persist as _;
+import ballerinax/persist.sql;
+
+type User record {|
+    @sql:Generated
+    readonly int id;
+    readonly string region;
+|};

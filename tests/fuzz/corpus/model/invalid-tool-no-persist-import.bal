@@ -1,0 +1,3 @@
+type User record {|
+    readonly int id;
+|};

@@ -1,0 +1,8 @@
+import ballerina/persist as _;
+
+type Doc record {|
+    readonly int id;
+    json payload;
+    string[] tags;
+    int? size;
+|};
