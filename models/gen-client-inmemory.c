@@ -29,23 +29,6 @@ static void tables(struct gen_client *g)
 	}
 }
 
-/* Array relation fields: the non-owner side of a one-to-many relation. */
-bool gc_is_association(const struct field *f)
-{
-	return gc_is_relation(f) && f->type.array;
-}
-
-static const char *association_name(struct gen_client *g, const struct entity *e,
-				    const struct field *f)
-{
-	char first = f->bare_name[0];
-
-	if (first >= 'a' && first <= 'z')
-		first = (char)(first - 'a' + 'A');
-	return gc_strf(g, "query%s%c%s", e->bare_name, first,
-		       f->bare_name[0] ? f->bare_name + 1 : "");
-}
-
 static void inmemory_members(struct gen_client *g)
 {
 	struct gc_list l = { 0 };
@@ -65,7 +48,7 @@ static void inmemory_members(struct gen_client *g)
 			const struct field *f = ce->e->fields[j];
 			if (gc_is_association(f))
 				gc_list_addf(g, &assoc, "\"%s\": %s", f->bare_name,
-					     association_name(g, ce->e, f));
+					     gc_association_name(g, ce->e, f));
 		}
 		if (assoc.n)
 			gc_list_addf(
@@ -169,95 +152,6 @@ static void clone_table(struct gen_client *g, const struct entity *e)
 	gc_line(g, 1, "}");
 }
 
-/* The entity's table, then each table its owner relations join, once each. */
-static void clone_tables(struct gen_client *g, const struct entity *e)
-{
-	clone_table(g, e);
-	for (size_t i = 0; i < e->n_fields; i++) {
-		const struct field *f = e->fields[i];
-		bool seen = false;
-		if (!gc_is_relation(f) || !f->relation_owner)
-			continue;
-		for (size_t j = 0; j < i; j++) {
-			const struct field *p = e->fields[j];
-			if (gc_is_relation(p) && p->relation_owner &&
-			    p->type.entity == f->type.entity)
-				seen = true;
-		}
-		if (!seen)
-			clone_table(g, f->type.entity);
-	}
-}
-
-void gc_join_lines(struct gen_client *g, unsigned indent, const struct entity *e,
-		   const char *source_suffix)
-{
-	for (size_t i = 0; i < e->n_fields; i++) {
-		const struct field *f = e->fields[i];
-		struct gc_list fks = { 0 }, keys = { 0 };
-		if (!gc_is_relation(f) || !f->relation_owner)
-			continue;
-		const char *name = gc_field_name(g, f);
-		for (size_t j = 0; j < f->relation->n_keys; j++) {
-			const struct relation_key *k = &f->relation->keys[j];
-			gc_list_addf(g, &fks, "'object.%s", gc_name(g, k->fk_name));
-			gc_list_addf(g, &keys, "%s?.%s", name, gc_field_name(g, k->ref_key));
-		}
-		gc_line(g, indent, "outer join var %s in %s%s on [%s] equals [%s]", name,
-			gc_entity(g, f->type.entity)->res, source_suffix, gc_join(g, &fks, ", "),
-			gc_join(g, &keys, ", "));
-	}
-}
-
-void gc_owner_items(struct gen_client *g, const struct entity *e, struct gc_list *l)
-{
-	for (size_t i = 0; i < e->n_fields; i++) {
-		const struct field *f = e->fields[i];
-		if (gc_is_relation(f) && f->relation_owner)
-			gc_list_addf(g, l, "\"%s\": %s", f->bare_name, gc_field_name(g, f));
-	}
-}
-
-void gc_filter_record(struct gen_client *g, unsigned indent, const struct gc_list *items)
-{
-	/* the formatter aligns the record under the opening brace */
-	int brace = (int)(4 * indent + strlen("select persist:filterRecord("));
-
-	gc_line(g, indent, "select persist:filterRecord({");
-	gc_printf(g, "%*s...'object%s\n", brace + 4, "", items->n ? "," : "");
-	for (size_t i = 0; i < items->n; i++)
-		gc_printf(g, "%*s%s%s\n", brace + 4, "", items->v[i], i + 1 < items->n ? "," : "");
-	gc_printf(g, "%*s}, fields);\n", brace, "");
-}
-
-void gc_query_one_record(struct gen_client *g, unsigned indent, const struct gc_list *items)
-{
-	gc_line(g, indent, "do {");
-	gc_line(g, indent + 1, "return {");
-	gc_line(g, indent + 2, "...'object%s", items->n ? "," : "");
-	for (size_t i = 0; i < items->n; i++)
-		gc_line(g, indent + 2, "%s%s", items->v[i], i + 1 < items->n ? "," : "");
-	gc_line(g, indent + 1, "};");
-	gc_line(g, indent, "};");
-}
-
-const char *gc_association_where(struct gen_client *g, const struct field *f)
-{
-	struct gc_list l = { 0 };
-
-	for (size_t j = 0; j < f->relation->n_keys; j++) {
-		const struct relation_key *k = &f->relation->keys[j];
-		gc_list_addf(g, &l, "'object.%s == value[\"%s\"]", gc_name(g, k->fk_name),
-			     k->ref_key->bare_name);
-	}
-	return gc_strf(g, "where %s", gc_join(g, &l, " && "));
-}
-
-const char *gc_association_name(struct gen_client *g, const struct entity *e, const struct field *f)
-{
-	return association_name(g, e, f);
-}
-
 static void query_functions(struct gen_client *g, const struct client_entity *ce)
 {
 	const struct entity *e = ce->e;
@@ -268,7 +162,8 @@ static void query_functions(struct gen_client *g, const struct client_entity *ce
 	gc_line(g, 0,
 		"isolated function query%s(string[] fields) returns stream<record {}, persist:Error?> {",
 		ce->query_suffix);
-	clone_tables(g, e);
+	clone_table(g, e);
+	gc_owner_targets(g, e, clone_table);
 	gc_line(g, 1, "return from record {} 'object in %sClonedTable", ce->res);
 	gc_join_lines(g, 2, e, "ClonedTable");
 	gc_filter_record(g, 2, &items);
@@ -278,7 +173,8 @@ static void query_functions(struct gen_client *g, const struct client_entity *ce
 	gc_line(g, 0,
 		"isolated function queryOne%s(anydata key) returns record {}|persist:NotFoundError {",
 		ce->query_suffix);
-	clone_tables(g, e);
+	clone_table(g, e);
+	gc_owner_targets(g, e, clone_table);
 	gc_line(g, 1, "from record {} 'object in %sClonedTable", ce->res);
 	gc_line(g, 1, "where persist:getKey('object, %s) == key", gc_key_names(g, e));
 	gc_join_lines(g, 1, e, "ClonedTable");
@@ -295,7 +191,7 @@ static void association_function(struct gen_client *g, const struct entity *e,
 	gc_blank(g);
 	gc_line(g, 0,
 		"isolated function %s(record {} value, string[] fields) returns record {}[] {",
-		association_name(g, e, f));
+		gc_association_name(g, e, f));
 	clone_table(g, a);
 	gc_line(g, 1, "return from record {} 'object in %sClonedTable", gc_entity(g, a)->res);
 	gc_line(g, 2, "%s", gc_association_where(g, f));

@@ -180,26 +180,6 @@ static void stream_decl(struct gen_client *g, const struct entity *e)
 		ce->res, ce->query_suffix);
 }
 
-/* The entity's stream, then one per entity its owner relations join, once each. */
-static void stream_decls(struct gen_client *g, const struct entity *e)
-{
-	stream_decl(g, e);
-	for (size_t i = 0; i < e->n_fields; i++) {
-		const struct field *f = e->fields[i];
-		bool seen = false;
-		if (!gc_is_relation(f) || !f->relation_owner)
-			continue;
-		for (size_t j = 0; j < i; j++) {
-			const struct field *p = e->fields[j];
-			if (gc_is_relation(p) && p->relation_owner &&
-			    p->type.entity == f->type.entity)
-				seen = true;
-		}
-		if (!seen)
-			stream_decl(g, f->type.entity);
-	}
-}
-
 static void sheets_after_entity(struct gen_client *g, const struct client_entity *ce)
 {
 	const struct entity *e = ce->e;
@@ -209,7 +189,8 @@ static void sheets_after_entity(struct gen_client *g, const struct client_entity
 	gc_line(g, 1,
 		"private isolated function query%s(string[] fields) returns stream<record {}, persist:Error?>|persist:Error {",
 		ce->query_suffix);
-	stream_decls(g, e);
+	stream_decl(g, e);
+	gc_owner_targets(g, e, stream_decl);
 	gc_line(g, 2, "record {}[] outputArray = check from record {} 'object in %sStream",
 		ce->res);
 	gc_join_lines(g, 3, e, "Stream");
@@ -221,7 +202,8 @@ static void sheets_after_entity(struct gen_client *g, const struct client_entity
 	gc_line(g, 1,
 		"private isolated function queryOne%s(anydata key) returns record {}|persist:Error {",
 		ce->query_suffix);
-	stream_decls(g, e);
+	stream_decl(g, e);
+	gc_owner_targets(g, e, stream_decl);
 	gc_line(g, 2, "error? unionResult = from record {} 'object in %sStream", ce->res);
 	gc_line(g, 3, "where persist:getKey('object, %s) == key", gc_key_names(g, e));
 	gc_join_lines(g, 3, e, "Stream");

@@ -161,5 +161,8 @@ const char *gc_association_name(struct gen_client *g, const struct entity *e,
 				const struct field *f);
 /* Array relation fields, whose records an association function fetches. */
 bool gc_is_association(const struct field *f);
+/* fn for each entity the owner relations of e point at, once each, in field order. */
+void gc_owner_targets(struct gen_client *g, const struct entity *e,
+		      void (*fn)(struct gen_client *g, const struct entity *target));
 
 #endif
