@@ -193,9 +193,14 @@ int gen_sql_column_type(const struct field *f, enum datastore d, struct buf *out
 
 /* ---- CREATE TABLE --------------------------------------------------------------------------- */
 
+/* Bounds of the fixed arrays below; gen_sql_statements() rejects larger models with -E2BIG
+ * instead of cutting them short. */
+#define MAX_KEYS    64 /* key fields of an entity */
+#define MAX_INDEXED 64 /* index memberships of an entity's fields, unique and not */
+
 struct index_group {
 	const char *name;
-	const struct field *cols[64];
+	const struct field *cols[MAX_INDEXED];
 	size_t n_cols;
 };
 
@@ -230,7 +235,7 @@ static size_t index_groups(const struct entity *e, bool unique, struct index_gro
 /* Whether e has a unique index over exactly the foreign-key columns of rel. */
 static bool fk_has_unique_index(const struct entity *e, const struct relation *rel)
 {
-	struct index_group groups[64];
+	struct index_group groups[MAX_INDEXED];
 	size_t n = index_groups(e, true, groups, ELEMENTSOF(groups));
 
 	for (size_t g = 0; g < n; g++) {
@@ -265,7 +270,7 @@ static int add_column_list(struct buf *b, enum datastore d, const char **cols, s
 static int add_foreign_key(struct buf *b, enum datastore d, const struct entity *e,
 			   const struct relation *rel)
 {
-	const char *fk[64], *ref[64];
+	const char *fk[MAX_KEYS], *ref[MAX_KEYS];
 	size_t n = MIN(rel->n_keys, ELEMENTSOF(fk));
 	bool one_to_one = rel->kind == RELATION_ONE_TO_ONE;
 	bool unique = one_to_one && !fk_has_unique_index(e, rel);
@@ -310,7 +315,7 @@ static int add_foreign_key(struct buf *b, enum datastore d, const struct entity 
 
 static int add_create_table(struct buf *b, enum datastore d, const struct entity *e)
 {
-	const char *keys[64];
+	const char *keys[MAX_KEYS];
 	size_t n_keys = MIN(e->n_keys, ELEMENTSOF(keys));
 	int r;
 
@@ -473,14 +478,14 @@ static int table_order(const struct entity **tables, size_t n, size_t *out)
 static int add_index_statements(struct gen_sql_statements *s, enum datastore d,
 				const struct entity *e)
 {
-	struct index_group groups[64];
+	struct index_group groups[MAX_INDEXED];
 	int r = 0;
 
 	for (int unique = 0; r >= 0 && unique < 2; unique++) {
 		size_t n = index_groups(e, unique, groups, ELEMENTSOF(groups));
 		for (size_t g = 0; r >= 0 && g < n; g++) {
 			_cleanup_buf_ struct buf b = BUF_INIT(BUF_MAX_DEFAULT);
-			const char *cols[64];
+			const char *cols[MAX_INDEXED];
 
 			for (size_t c = 0; c < groups[g].n_cols; c++)
 				cols[c] = field_column_name(groups[g].cols[c]);
@@ -504,6 +509,22 @@ static int add_index_statements(struct gen_sql_statements *s, enum datastore d,
 	return r;
 }
 
+static int check_limits(const struct entity *e)
+{
+	size_t indexed = 0, unique = 0;
+
+	if (e->n_keys > MAX_KEYS)
+		return -E2BIG;
+	for (size_t i = 0; i < e->n_fields; i++) {
+		const struct field *f = e->fields[i];
+		indexed += f->n_index_names;
+		unique += f->n_unique_index_names;
+		if (f->relation && f->relation->n_keys > MAX_KEYS)
+			return -E2BIG;
+	}
+	return indexed > MAX_INDEXED || unique > MAX_INDEXED ? -E2BIG : 0;
+}
+
 int gen_sql_statements(const struct model_file *mf, enum datastore d,
 		       struct gen_sql_statements *ret)
 {
@@ -518,6 +539,11 @@ int gen_sql_statements(const struct model_file *mf, enum datastore d,
 		return -EINVAL;
 	if (!tables || !order)
 		return -ENOMEM;
+	for (size_t i = 0; i < mf->n_entities; i++) {
+		r = check_limits(mf->entities[i]);
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 0; i < mf->n_entities; i++) {
 		bool dup = false;
 		if (mf->entities[i]->unsupported)
