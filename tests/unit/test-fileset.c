@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "base/alloc.h"
 #include "base/buf.h"
 #include "base/fileio.h"
 #include "models/fileset.h"
@@ -146,6 +147,40 @@ static void test_failure_leaves_old_files(void **state)
 	}
 }
 
+static void test_out_of_memory(void **state)
+{
+	const char *root = *state;
+	struct fileset s = FILESET_INIT;
+
+	assert_int_equal(fileset_add(&s, "o/a.bal", "old a\n", 6, 0), 0);
+	assert_int_equal(fileset_add(&s, "o/b.bal", "old b\n", 6, 0), 0);
+	assert_int_equal(fileset_write(&s, root, NULL), 2);
+	fileset_release(&s);
+
+	/* Every failing run leaves both old files; the first complete run replaces both. */
+	for (long n = 0;; n++) {
+		bool hit;
+		int r;
+
+		assert_int_equal(fileset_add(&s, "o/a.bal", "new a\n", 6, 0), 0);
+		assert_int_equal(fileset_add(&s, "o/b.bal", "new b\n", 6, 0), 0);
+		(void)alloc_fail_after(n);
+		r = fileset_write(&s, root, NULL);
+		hit = alloc_failed();
+		(void)alloc_fail_after(-1);
+		fileset_release(&s);
+		if (!hit) {
+			assert_int_equal(r, 2);
+			break;
+		}
+		assert_int_equal(r, -ENOMEM);
+		read_back(root, "o/a.bal", "old a\n");
+		read_back(root, "o/b.bal", "old b\n");
+	}
+	read_back(root, "o/a.bal", "new a\n");
+	read_back(root, "o/b.bal", "new b\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +190,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_keep_existing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_leaves_old_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_memory, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

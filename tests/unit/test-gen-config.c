@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "base/alloc.h"
 #include "base/buf.h"
 #include "base/error.h"
 #include "models/gen.h"
@@ -152,13 +153,47 @@ static void test_persist_toml_entry(void **state)
 	buf_release(&b);
 }
 
+static void test_out_of_memory(void **state)
+{
+	const char *config = "[pkg]\nhost = \"x\"\n";
+	const char *toml = "[package]\nname = \"p\"\n";
+	char warning[512];
+
+	(void)state;
+	for (int which = 0; which < 2; which++) {
+		for (long n = 0;; n++) {
+			struct buf out = BUF_INIT(1 << 20);
+			struct pd_error e;
+			bool hit;
+			int r;
+
+			(void)alloc_fail_after(n);
+			if (which == 0)
+				r = gen_config_toml(config, strlen(config), DATASTORE_MYSQL,
+						    "pkg.db", &out, &e);
+			else
+				r = gen_native_dependency(toml, strlen(toml), DATASTORE_REDIS,
+							  DATASTORE_INMEMORY, false, &out, warning,
+							  sizeof(warning), &e);
+			hit = alloc_failed();
+			(void)alloc_fail_after(-1);
+			if (hit) {
+				assert_int_equal(r, -ENOMEM);
+				assert_int_equal(out.len, 0);
+			}
+			buf_release(&out);
+			if (!hit)
+				break;
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_db_config),
-		cmocka_unit_test(test_config_toml),
-		cmocka_unit_test(test_native_dependency),
-		cmocka_unit_test(test_persist_toml_entry),
+		cmocka_unit_test(test_db_config),	  cmocka_unit_test(test_config_toml),
+		cmocka_unit_test(test_native_dependency), cmocka_unit_test(test_persist_toml_entry),
+		cmocka_unit_test(test_out_of_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "base/alloc.h"
 #include "base/buf.h"
 #include "base/error.h"
 #include "models/ast.h"
@@ -255,6 +256,40 @@ static void test_unknown_type_and_statements(void **state)
 	model_file_free(mf);
 }
 
+/* Fail the n-th allocation for n = 0, 1, ... until a run gets through: every failing run
+ * returns -ENOMEM and leaves no output (ASan reports leaks). */
+static void test_out_of_memory(void **state)
+{
+	static const enum datastore stores[] = { DATASTORE_MYSQL, DATASTORE_MSSQL,
+						 DATASTORE_POSTGRESQL, DATASTORE_H2 };
+	const char *const models[] = { relations_model, types_model };
+
+	(void)state;
+	for (size_t m = 0; m < 2; m++) {
+		struct model_file *mf = parse(models[m]);
+		for (size_t d = 0; d < 4; d++) {
+			for (long n = 0;; n++) {
+				struct buf out = BUF_INIT(1 << 20);
+				bool hit;
+				int r;
+
+				(void)alloc_fail_after(n);
+				r = gen_sql_script(mf, stores[d], "model", &out);
+				hit = alloc_failed();
+				(void)alloc_fail_after(-1);
+				if (hit) {
+					assert_int_equal(r, -ENOMEM);
+					assert_int_equal(out.len, 0);
+				}
+				buf_release(&out);
+				if (!hit)
+					break;
+			}
+		}
+		model_file_free(mf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_relations_order_and_foreign_keys),
 		cmocka_unit_test(test_types_per_dialect),
 		cmocka_unit_test(test_unknown_type_and_statements),
+		cmocka_unit_test(test_out_of_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "base/alloc.h"
 #include "base/buf.h"
 #include "base/error.h"
 #include "models/ast.h"
@@ -157,12 +158,54 @@ static void test_reserved_words(void **state)
 	buf_release(&b);
 }
 
+static void test_out_of_memory(void **state)
+{
+	const char *model = "import ballerina/persist as _;\n"
+			    "import ballerina/constraint;\n"
+			    "enum Kind { A, B = \"b\" }\n"
+			    "type Owner record {|\n"
+			    "    @constraint:String {maxLength: 10}\n"
+			    "    readonly string code;\n"
+			    "    Kind kind;\n"
+			    "    Pet[] pets;\n"
+			    "|};\n"
+			    "type Pet record {|\n"
+			    "    readonly int id;\n"
+			    "    Owner owner;\n"
+			    "|};\n";
+	struct gen_options o = { .datastore = DATASTORE_MYSQL, .model_name = "model" };
+	struct model_file *mf = NULL;
+	struct pd_error e;
+
+	(void)state;
+	assert_int_equal(model_parse(model, strlen(model), "model.bal", 0, &mf, &e), 0);
+	for (long n = 0;; n++) {
+		struct buf out = BUF_INIT(1 << 20);
+		bool hit;
+		int r;
+
+		(void)alloc_fail_after(n);
+		r = gen_types(mf, &o, &out);
+		hit = alloc_failed();
+		(void)alloc_fail_after(-1);
+		if (hit) {
+			assert_int_equal(r, -ENOMEM);
+			assert_int_equal(out.len, 0);
+		}
+		buf_release(&out);
+		if (!hit)
+			break;
+	}
+	model_file_free(mf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_relations_and_constraints),
 		cmocka_unit_test(test_generated_key_insert),
 		cmocka_unit_test(test_reserved_words),
+		cmocka_unit_test(test_out_of_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
