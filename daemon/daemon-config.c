@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "base/log.h"
 #include "base/strutil.h"
 #include "daemon/daemon-config.h"
+#include "models/toml.h"
 
 #define KEY(n, t, field, def, rel, lo, hi, sec, h)                             \
 	{                                                                      \
@@ -223,4 +225,228 @@ int config_apply_env(struct config *cfg, char *errbuf, size_t errsize)
 		}
 	}
 	return 0;
+}
+
+/* Bring a TOML value to the text form key_set() parses; NULL when the type does not fit. */
+static const char *value_text(const struct config_key *k, const struct toml_value *v, char *buf,
+			      size_t size)
+{
+	switch (k->type) {
+	case CONFIG_STRING:
+		if (v->type != TOML_STRING || strlen(v->u.str.ptr) != v->u.str.len)
+			return NULL;
+		return v->u.str.ptr;
+	case CONFIG_BOOL:
+		if (v->type != TOML_BOOL)
+			return NULL;
+		return v->u.boolean ? "true" : "false";
+	case CONFIG_UINT:
+	case CONFIG_SIZE:
+	case CONFIG_MSEC:
+	case CONFIG_LEVEL:
+		if (v->type == TOML_STRING)
+			return v->u.str.ptr;
+		if (v->type != TOML_INTEGER)
+			return NULL;
+		(void)snprintf(buf, size, "%" PRId64, v->u.integer);
+		return buf;
+	}
+	return NULL;
+}
+
+static const char *type_description(enum config_type type)
+{
+	switch (type) {
+	case CONFIG_STRING:
+		return "a string";
+	case CONFIG_BOOL:
+		return "true or false";
+	case CONFIG_UINT:
+		return "an integer";
+	case CONFIG_SIZE:
+		return "a size (an integer, or a string such as \"1M\")";
+	case CONFIG_MSEC:
+		return "a duration (milliseconds, or a string such as \"20ms\" or \"5s\")";
+	case CONFIG_LEVEL:
+		return "a log level";
+	}
+	return "a value";
+}
+
+static bool is_prefix_of_key(const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+		if (strncmp(keys[i].name, prefix, n) == 0 && keys[i].name[n] == '.')
+			return true;
+	return false;
+}
+
+static int load_table(struct config *cfg, const struct toml_table *t, const char *prefix,
+		      const char *file, struct pd_error *reterr)
+{
+	int r;
+
+	for (size_t i = 0; i < t->n_items; i++) {
+		const struct toml_keyval *kv = &t->items[i];
+		const struct toml_span *at = &kv->key_span;
+		const struct config_key *k;
+		char name[256], num[32];
+		const char *text;
+
+		if ((size_t)snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix ? "." : "",
+				     kv->key) >= sizeof(name) ||
+		    strlen(kv->key) != kv->key_len) {
+			pd_error_set(reterr, file, at->line, at->column, at->offset,
+				     "unknown configuration key '%s'", kv->key);
+			return -EINVAL;
+		}
+		k = config_key_find(name);
+		if (!k && kv->value.type == TOML_TABLE) {
+			if (!is_prefix_of_key(name)) {
+				pd_error_set(reterr, file, at->line, at->column, at->offset,
+					     "unknown configuration section '%s'", name);
+				return -EINVAL;
+			}
+			r = load_table(cfg, kv->value.u.table, name, file, reterr);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (!k) {
+			pd_error_set(reterr, file, at->line, at->column, at->offset,
+				     "unknown configuration key '%s'", name);
+			return -EINVAL;
+		}
+		at = &kv->value.span;
+		text = value_text(k, &kv->value, num, sizeof(num));
+		if (!text) {
+			pd_error_set(reterr, file, at->line, at->column, at->offset,
+				     "'%s' must be %s, not %s", name, type_description(k->type),
+				     toml_type_name(kv->value.type));
+			return -EINVAL;
+		}
+		r = key_set(cfg, k, text);
+		if (r == -ERANGE) {
+			pd_error_set(reterr, file, at->line, at->column, at->offset,
+				     "'%s' is out of range (%" PRIu64 "..%" PRIu64 ")", name,
+				     k->min, k->max);
+			return r;
+		}
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0) {
+			pd_error_set(reterr, file, at->line, at->column, at->offset,
+				     "invalid value '%s' for '%s', expected %s", text, name,
+				     type_description(k->type));
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int config_load_toml(struct config *cfg, const char *text, size_t len, const char *file,
+		     struct pd_error *reterr)
+{
+	_cleanup_(toml_doc_freep) struct toml_doc *doc = NULL;
+	int r;
+
+	r = toml_parse(text, len, file, &doc, reterr);
+	if (r < 0)
+		return r;
+	return load_table(cfg, doc->root, "", file, reterr);
+}
+
+int config_load_file(struct config *cfg, const char *path, struct pd_error *reterr)
+{
+	_cleanup_(toml_doc_freep) struct toml_doc *doc = NULL;
+	int r;
+
+	r = toml_parse_file(path, CONFIG_FILE_MAX_BYTES, &doc, reterr);
+	if (r < 0)
+		return r;
+	return load_table(cfg, doc->root, "", path, reterr);
+}
+
+bool config_key_equal(const struct config *a, const struct config *b, const struct config_key *k)
+{
+	const char *pa = (const char *)a + k->offset, *pb = (const char *)b + k->offset;
+
+	switch (k->type) {
+	case CONFIG_STRING:
+		return streq_ptr(*(char *const *)pa, *(char *const *)pb);
+	case CONFIG_UINT:
+		return *(const unsigned *)pa == *(const unsigned *)pb;
+	case CONFIG_SIZE:
+		return *(const size_t *)pa == *(const size_t *)pb;
+	case CONFIG_MSEC:
+		return *(const uint64_t *)pa == *(const uint64_t *)pb;
+	case CONFIG_BOOL:
+		return *(const bool *)pa == *(const bool *)pb;
+	case CONFIG_LEVEL:
+		return *(const int *)pa == *(const int *)pb;
+	}
+	return false;
+}
+
+static int copy_key(struct config *dst, const struct config *src, const struct config_key *k)
+{
+	char *pd = (char *)dst + k->offset;
+	const char *ps = (const char *)src + k->offset;
+
+	switch (k->type) {
+	case CONFIG_STRING: {
+		const char *s = *(char *const *)ps;
+		char *copy = NULL;
+		if (s) {
+			copy = mem_strdup(s);
+			if (!copy)
+				return -ENOMEM;
+		}
+		mem_free(*(char **)pd);
+		*(char **)pd = copy;
+		return 0;
+	}
+	case CONFIG_UINT:
+		*(unsigned *)pd = *(const unsigned *)ps;
+		return 0;
+	case CONFIG_SIZE:
+		*(size_t *)pd = *(const size_t *)ps;
+		return 0;
+	case CONFIG_MSEC:
+		*(uint64_t *)pd = *(const uint64_t *)ps;
+		return 0;
+	case CONFIG_BOOL:
+		*(bool *)pd = *(const bool *)ps;
+		return 0;
+	case CONFIG_LEVEL:
+		*(int *)pd = *(const int *)ps;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int config_apply_reload(struct config *cur, const struct config *next)
+{
+	int applied = 0, r;
+
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+		const struct config_key *k = &keys[i];
+
+		if (config_key_equal(cur, next, k))
+			continue;
+		if (k->reload == CONFIG_RESTART) {
+			log_warning(
+				"configuration key '%s' changed; the change waits for a restart",
+				k->name);
+			continue;
+		}
+		r = copy_key(cur, next, k);
+		if (r < 0)
+			return r;
+		log_info("configuration key '%s' changed", k->name);
+		applied++;
+	}
+	return applied;
 }

@@ -1,6 +1,6 @@
 /* persistd's configuration: one table of known keys drives defaults, parsing, range checks
- * and reload. Until the TOML reader lands, values come from command-line flags and the
- * environment; the same table will read the config file. */
+ * and reload. Values come from the config file (TOML), then the environment, then
+ * command-line flags, later sources winning. */
 #ifndef DAEMON_DAEMON_CONFIG_H
 #define DAEMON_DAEMON_CONFIG_H
 
@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/error.h"
 #include "base/macro.h"
 
 enum config_type {
@@ -63,5 +64,24 @@ void config_release(struct config *cfg);
 _must_check_ int config_set(struct config *cfg, const char *name, const char *value);
 /* Apply PERSISTD_<KEY> environment variables (dots become underscores, upper case). */
 _must_check_ int config_apply_env(struct config *cfg, char *errbuf, size_t errsize);
+
+/* Largest config file read. */
+#define CONFIG_FILE_MAX_BYTES ((size_t)1 << 20)
+
+/* Read a TOML config file into cfg, over the values it holds. Key names are the table's
+ * dotted names: [http] listen = "..." or http.listen = "...". Numbers may be TOML integers or
+ * strings with a unit suffix ("1M", "20ms"). An unknown key or a value of the wrong type is
+ * -EINVAL, a value out of range -ERANGE, invalid TOML -EBADMSG, each with reterr naming the
+ * key and its line. On failure cfg may hold part of the file: load into a fresh config. */
+_must_check_ int config_load_file(struct config *cfg, const char *path, struct pd_error *reterr);
+_must_check_ int config_load_toml(struct config *cfg, const char *text, size_t len,
+				  const char *file, struct pd_error *reterr);
+
+/* Whether key k has the same value in a and b. */
+bool config_key_equal(const struct config *a, const struct config *b, const struct config_key *k);
+/* After a reload built next: copy every changed CONFIG_RELOAD key into cur and log it; log
+ * that each changed CONFIG_RESTART key waits for a restart (cur keeps its value). Returns the
+ * number of keys applied. */
+_must_check_ int config_apply_reload(struct config *cur, const struct config *next);
 
 #endif

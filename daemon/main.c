@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api/http.h"
+#include "base/error.h"
 #include "base/log.h"
 #include "base/socket-util.h"
 #include "base/strutil.h"
@@ -29,6 +30,12 @@ struct daemon {
 	int watchdog_fd;
 };
 
+/* -c FILE; the whole command line is kept because SIGHUP rebuilds the configuration from the
+ * same sources in the same order. */
+static const char *arg_config;
+static int saved_argc;
+static char **saved_argv;
+
 static void help(void)
 {
 	size_t n;
@@ -36,13 +43,16 @@ static void help(void)
 
 	printf("Usage: persistd [OPTIONS]\n\n"
 	       "Serve the models of a Ballerina persist project over HTTP.\n\n"
+	       "  -c, --config FILE      read the configuration file FILE (TOML)\n"
 	       "  -p, --project DIR      project directory (default .)\n"
 	       "  -l, --listen ADDR      address:port to listen on (default 127.0.0.1:7070)\n"
 	       "  -L, --log-level LEVEL  debug, info, notice, warning or error\n"
 	       "  -o, --set KEY=VALUE    set any configuration key (see below)\n"
 	       "  -h, --help             show this help\n"
 	       "      --version          show the version\n\n"
-	       "Configuration keys (also read from PERSISTD_<KEY>, dots as underscores):\n");
+	       "Configuration keys, set in the file as [section] key = value or section.key = value\n"
+	       "(also read from PERSISTD_<KEY>, dots as underscores; flags win over the\n"
+	       "environment, the environment over the file):\n");
 	for (size_t i = 0; i < n; i++)
 		printf("  %-30s %s (default %s)%s\n", k[i].name, k[i].help,
 		       k[i].default_value ? k[i].default_value : "unset",
@@ -51,7 +61,8 @@ static void help(void)
 
 static int parse_argv(struct config *cfg, int argc, char **argv)
 {
-	static const struct option options[] = { { "project", required_argument, NULL, 'p' },
+	static const struct option options[] = { { "config", required_argument, NULL, 'c' },
+						 { "project", required_argument, NULL, 'p' },
 						 { "listen", required_argument, NULL, 'l' },
 						 { "log-level", required_argument, NULL, 'L' },
 						 { "set", required_argument, NULL, 'o' },
@@ -60,11 +71,14 @@ static int parse_argv(struct config *cfg, int argc, char **argv)
 						 {} };
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "p:l:L:o:h", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "c:p:l:L:o:h", options, NULL)) >= 0) {
 		const char *key = NULL, *value = optarg;
 		char kv[256];
 
 		switch (c) {
+		case 'c':
+			arg_config = optarg;
+			continue;
 		case 'p':
 			key = "project";
 			break;
@@ -115,6 +129,57 @@ static int parse_argv(struct config *cfg, int argc, char **argv)
 	return 1;
 }
 
+/* Defaults, then the config file, then the environment, then the flags. Logs why it fails. */
+static int load_config(struct config *ret)
+{
+	struct config cfg;
+	struct pd_error err = { 0 };
+	char msg[PD_ERROR_FILE_MAX + PD_ERROR_TEXT_MAX + 32];
+	int r;
+
+	r = config_init(&cfg);
+	if (r < 0)
+		return log_error_errno(r, "cannot initialise the configuration: %m");
+	if (arg_config) {
+		r = config_load_file(&cfg, arg_config, &err);
+		if (r < 0) {
+			pd_error_format(&err, msg, sizeof(msg));
+			config_release(&cfg);
+			return log_error_errno(r, "invalid configuration: %s", msg);
+		}
+	}
+	r = config_apply_env(&cfg, msg, sizeof(msg));
+	if (r < 0) {
+		config_release(&cfg);
+		return log_error_errno(r, "invalid configuration: %s", msg);
+	}
+	optind = 0; /* getopt starts over */
+	r = parse_argv(&cfg, saved_argc, saved_argv);
+	if (r <= 0) {
+		config_release(&cfg);
+		return r < 0 ? r : -EINVAL;
+	}
+	*ret = cfg;
+	return 0;
+}
+
+/* SIGHUP: a new configuration from the same sources; the old one stays when that fails. */
+static void reload_config(struct daemon *d)
+{
+	struct config next;
+	int r;
+
+	r = load_config(&next);
+	if (r < 0) {
+		log_error("keeping the current configuration");
+		return;
+	}
+	r = config_apply_reload(&d->cfg, &next);
+	config_release(&next);
+	if (r < 0)
+		log_error_errno(r, "cannot apply the new configuration: %m");
+}
+
 static int open_listener(struct daemon *d)
 {
 	struct listen_addr addr;
@@ -157,8 +222,7 @@ static int on_signal(struct loop *l, int fd, uint32_t events, void *userdata)
 	case SIGHUP:
 		notify_reloading();
 		log_info("SIGHUP: reloading");
-		/* Flags and environment are fixed for the life of the process; the config file
-		 * and the model registry are re-read here once they exist. */
+		reload_config(d);
 		log_set_max_level(d->cfg.log_level);
 		notify_ready();
 		notify_status("serving %s", d->cfg.project);
@@ -279,7 +343,6 @@ static int run(struct daemon *d)
 int main(int argc, char **argv)
 {
 	struct daemon d = { .signal_fd = -1, .watchdog_fd = -1 };
-	char err[256];
 	int r;
 
 	log_open("persistd");
@@ -288,17 +351,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "persistd: cannot initialise configuration\n");
 		return EXIT_FAILURE;
 	}
-	r = config_apply_env(&d.cfg, err, sizeof(err));
-	if (r < 0) {
-		fprintf(stderr, "persistd: %s\n", err);
-		config_release(&d.cfg);
-		return EXIT_FAILURE;
-	}
+	/* A first pass finds -c and answers --help, --version and usage errors; the
+	 * configuration itself is then built from the file, environment and flags in order. */
 	r = parse_argv(&d.cfg, argc, argv);
-	if (r <= 0) {
-		config_release(&d.cfg);
+	config_release(&d.cfg);
+	if (r <= 0)
 		return r < 0 ? 2 : EXIT_SUCCESS;
-	}
+	saved_argc = argc;
+	saved_argv = argv;
+	r = load_config(&d.cfg);
+	if (r < 0)
+		return EXIT_FAILURE;
 	log_set_max_level(d.cfg.log_level);
 
 	r = run(&d);
