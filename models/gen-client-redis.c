@@ -41,65 +41,29 @@ static const char *bare(const char *s)
 	return s[0] == '\'' ? s + 1 : s;
 }
 
-static void relation_entries(struct gen_client *g, struct gc_list *l, const struct field *r)
-{
-	const struct entity *a = r->type.entity;
-	const char *path = gc_strf(g, "%s%s", r->bare_name, r->type.array ? "[]" : "");
-
-	for (size_t i = 0; i < a->n_fields; i++) {
-		const struct field *f = a->fields[i];
-		if (gc_is_moved_fk(f))
-			continue;
-		if (gc_is_relation(f)) {
-			if (!f->relation_owner)
-				continue;
-			for (size_t j = 0; j < f->relation->n_keys; j++) {
-				const struct relation_key *k = &f->relation->keys[j];
-				gc_list_addf(
-					g, l,
-					"\"%s.%s\": {relation: {entityName: \"%s\", refField: \"%s\", refFieldDataType: predis:%s}}",
-					path, bare(k->fk_name), r->bare_name, bare(k->fk_name),
-					redis_type(&k->ref_key->type));
-			}
-			continue;
-		}
-		if (f->type.kind == FIELD_TYPE_ENTITY)
-			continue;
-		gc_list_addf(
-			g, l,
-			"\"%s.%s\": {relation: {entityName: \"%s\", refField: \"%s\", refFieldDataType: predis:%s}}",
-			path, f->bare_name, r->bare_name, f->bare_name, redis_type(&f->type));
-	}
-}
-
 static const char *field_metadata(struct gen_client *g, const struct entity *e)
 {
+	const struct gc_column *c;
 	struct gc_list l = { 0 };
+	size_t n = gc_columns(g, e, &c);
 
-	for (size_t i = 0; i < e->n_fields; i++) {
-		const struct field *f = e->fields[i];
-		if (gc_is_moved_fk(f))
-			continue;
-		if (gc_is_relation(f)) {
-			if (!f->relation_owner)
-				continue;
-			for (size_t j = 0; j < f->relation->n_keys; j++) {
-				const struct relation_key *k = &f->relation->keys[j];
-				gc_list_addf(g, &l,
-					     "%s: {fieldName: \"%s\", fieldDataType: predis:%s}",
-					     gc_name(g, k->fk_name), bare(k->fk_name),
-					     redis_type(&k->ref_key->type));
-			}
-			continue;
-		}
-		if (f->type.kind == FIELD_TYPE_ENTITY)
-			continue;
+	for (size_t i = 0; i < n; i++)
 		gc_list_addf(g, &l, "%s: {fieldName: \"%s\", fieldDataType: predis:%s}",
-			     gc_field_name(g, f), f->bare_name, redis_type(&f->type));
+			     gc_name(g, c[i].name), bare(c[i].name), redis_type(c[i].type));
+	for (size_t i = 0; i < e->n_fields; i++) {
+		const struct field *r = e->fields[i];
+		if (!gc_is_relation(r))
+			continue;
+		const char *path = gc_strf(g, "%s%s", r->bare_name, r->type.array ? "[]" : "");
+		n = gc_columns(g, r->type.entity, &c);
+		for (size_t j = 0; j < n; j++) {
+			const char *a = bare(c[j].name);
+			gc_list_addf(
+				g, &l,
+				"\"%s.%s\": {relation: {entityName: \"%s\", refField: \"%s\", refFieldDataType: predis:%s}}",
+				path, a, r->bare_name, a, redis_type(c[j].type));
+		}
 	}
-	for (size_t i = 0; i < e->n_fields; i++)
-		if (gc_is_relation(e->fields[i]))
-			relation_entries(g, &l, e->fields[i]);
 	return gc_block(g, 3, "fieldMetadata: ", &l, false, '{', '}');
 }
 

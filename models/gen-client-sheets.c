@@ -11,45 +11,8 @@
 
 /* The Google Sheets client (codegen.md §5.4) and script.gs (§8). */
 
-/* A sheet has one column per non-relation field, and an owner relation's foreign keys in the
- * relation's place. */
-struct sheet_column {
-	const char *name;
-	const struct field_type *type;
-};
-
+/* upstream crashes past column Z; refuse instead (codegen.md §12 #16) */
 #define SHEET_MAX_COLUMNS 26
-
-static int sheet_columns(const struct entity *e, struct sheet_column *cols, size_t *ret_n)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < e->n_fields; i++) {
-		const struct field *f = e->fields[i];
-		if (gc_is_moved_fk(f))
-			continue;
-		if (gc_is_relation(f)) {
-			if (!f->relation_owner)
-				continue;
-			for (size_t j = 0; j < f->relation->n_keys; j++) {
-				/* upstream crashes past column Z; refuse instead */
-				if (n == SHEET_MAX_COLUMNS)
-					return -E2BIG;
-				cols[n].name = f->relation->keys[j].fk_name;
-				cols[n++].type = &f->relation->keys[j].ref_key->type;
-			}
-			continue;
-		}
-		if (f->type.kind == FIELD_TYPE_ENTITY)
-			continue;
-		if (n == SHEET_MAX_COLUMNS)
-			return -E2BIG;
-		cols[n].name = f->name;
-		cols[n++].type = &f->type;
-	}
-	*ret_n = n;
-	return 0;
-}
 
 static const char *data_type(struct gen_client *g, const struct field_type *t)
 {
@@ -62,16 +25,14 @@ static const char *data_type(struct gen_client *g, const struct field_type *t)
 
 static const char *sheet_metadata(struct gen_client *g, const struct client_entity *ce)
 {
-	struct sheet_column cols[SHEET_MAX_COLUMNS];
 	struct gc_list m = { 0 }, types = { 0 }, fields = { 0 }, assoc = { 0 };
 	const struct entity *e = ce->e;
-	size_t n = 0;
-	int r;
+	const struct gc_column *cols;
+	size_t n = gc_columns(g, e, &cols);
 
-	r = sheet_columns(e, cols, &n);
-	if (r < 0) {
+	if (n > SHEET_MAX_COLUMNS) {
 		if (g->r >= 0)
-			g->r = r;
+			g->r = -E2BIG;
 		return "";
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -41,70 +41,35 @@ static const char *bare(const char *s)
 	return s[0] == '\'' ? s + 1 : s;
 }
 
-/* fieldMetadata entries for the fields of related entity a reached through relation field r */
-static void relation_entries(struct gen_client *g, struct gc_list *l, const struct field *r)
-{
-	const struct entity *a = r->type.entity;
-	const char *path = gc_strf(g, "%s%s", r->bare_name, r->type.array ? "[]" : "");
-
-	for (size_t i = 0; i < a->n_fields; i++) {
-		const struct field *f = a->fields[i];
-		if (gc_is_moved_fk(f))
-			continue;
-		if (gc_is_relation(f)) {
-			if (!f->relation_owner)
-				continue;
-			for (size_t j = 0; j < f->relation->n_keys; j++) {
-				const struct relation_key *k = &f->relation->keys[j];
-				const char *fk = bare(k->fk_name);
-				const char *col = bare(k->fk_column);
-				gc_list_addf(
-					g, l,
-					"\"%s.%s\": {relation: {entityName: \"%s\", refField: \"%s\"%s}}",
-					path, fk, r->bare_name, fk,
-					streq(k->fk_column, k->fk_name)
-						? ""
-						: gc_strf(g, ", refColumn: \"%s\"", col));
-			}
-			continue;
-		}
-		/* upstream compares the stored column with the generated field name, so an
-		 * unquoted reserved word ('version) always gets a refColumn */
-		const char *raw = gc_raw_column(f);
-		bool differs = !streq(raw, gc_field_name(g, f));
-		gc_list_addf(g, l,
-			     "\"%s.%s\": {relation: {entityName: \"%s\", refField: \"%s\"%s}}",
-			     path, f->bare_name, r->bare_name, f->bare_name,
-			     differs ? gc_strf(g, ", refColumn: \"%s\"", bare(raw)) : "");
-	}
-}
-
+/* fieldMetadata: the entity's own columns, then the columns of every related entity under the
+ * relation field's name ("r.a", "r[].a" for an array) */
 static const char *field_metadata(struct gen_client *g, const struct entity *e)
 {
+	const struct gc_column *c;
 	struct gc_list l = { 0 };
+	size_t n = gc_columns(g, e, &c);
 
+	for (size_t i = 0; i < n; i++)
+		gc_list_addf(g, &l, "%s: {columnName: \"%s\"%s}", gc_name(g, c[i].name),
+			     bare(c[i].raw_column),
+			     c[i].field && c[i].field->generated ? ", dbGenerated: true" : "");
 	for (size_t i = 0; i < e->n_fields; i++) {
-		const struct field *f = e->fields[i];
-		if (gc_is_moved_fk(f))
+		const struct field *r = e->fields[i];
+		if (!gc_is_relation(r))
 			continue;
-		if (gc_is_relation(f)) {
-			if (!f->relation_owner)
-				continue;
-			for (size_t j = 0; j < f->relation->n_keys; j++) {
-				const struct relation_key *k = &f->relation->keys[j];
-				gc_list_addf(g, &l, "%s: {columnName: \"%s\"}",
-					     gc_name(g, k->fk_name), bare(k->fk_column));
-			}
-			continue;
+		const char *path = gc_strf(g, "%s%s", r->bare_name, r->type.array ? "[]" : "");
+		n = gc_columns(g, r->type.entity, &c);
+		for (size_t j = 0; j < n; j++) {
+			const char *a = bare(c[j].name);
+			gc_list_addf(
+				g, &l,
+				"\"%s.%s\": {relation: {entityName: \"%s\", refField: \"%s\"%s}}",
+				path, a, r->bare_name, a,
+				gc_column_renamed(g, &c[j])
+					? gc_strf(g, ", refColumn: \"%s\"", bare(c[j].raw_column))
+					: "");
 		}
-		if (f->type.kind == FIELD_TYPE_ENTITY)
-			continue;
-		gc_list_addf(g, &l, "%s: {columnName: \"%s\"%s}", gc_field_name(g, f),
-			     field_column_name(f), f->generated ? ", dbGenerated: true" : "");
 	}
-	for (size_t i = 0; i < e->n_fields; i++)
-		if (gc_is_relation(e->fields[i]))
-			relation_entries(g, &l, e->fields[i]);
 	return gc_block(g, 3, "fieldMetadata: ", &l, false, '{', '}');
 }
 

@@ -184,6 +184,51 @@ const struct field *gc_other_side(const struct field *f)
 	return rel->owner_field == f ? rel->ref_field : rel->owner_field;
 }
 
+size_t gc_columns(struct gen_client *g, const struct entity *e, const struct gc_column **ret)
+{
+	struct gc_column *v = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t i = 0; i < e->n_fields && g->r >= 0; i++) {
+		const struct field *f = e->fields[i];
+		if (gc_is_moved_fk(f))
+			continue;
+		if (!gc_is_relation(f)) {
+			if (f->type.kind == FIELD_TYPE_ENTITY)
+				continue;
+			if (ARENA_GROW(&g->arena, v, n, cap) < 0)
+				gc_fail(g, -ENOMEM);
+			else
+				v[n++] = (struct gc_column){ .name = f->name,
+							     .raw_column = gc_raw_column(f),
+							     .type = &f->type,
+							     .field = f };
+			continue;
+		}
+		if (!f->relation_owner)
+			continue;
+		for (size_t j = 0; j < f->relation->n_keys && g->r >= 0; j++) {
+			const struct relation_key *k = &f->relation->keys[j];
+			if (ARENA_GROW(&g->arena, v, n, cap) < 0)
+				gc_fail(g, -ENOMEM);
+			else
+				v[n++] = (struct gc_column){ .name = k->fk_name,
+							     .raw_column = k->fk_column,
+							     .type = &k->ref_key->type,
+							     .fk = k };
+		}
+	}
+	if (g->r < 0)
+		return 0;
+	*ret = v;
+	return n;
+}
+
+bool gc_column_renamed(struct gen_client *g, const struct gc_column *c)
+{
+	return !streq(c->raw_column, c->field ? gc_field_name(g, c->field) : c->name);
+}
+
 const char *gc_key_arg(struct gen_client *g, const struct entity *e)
 {
 	struct gc_list l = { 0 };

@@ -114,6 +114,22 @@ bool gc_is_relation(const struct field *f);
 bool gc_is_moved_fk(const struct field *f);
 /* The relation's field on the other side, seen from field f. */
 const struct field *gc_other_side(const struct field *f);
+/* One stored field of an entity, in upstream's extraction order: a non-relation field in its
+ * place, or a foreign key of an owner relation at the relation field's position (fields an
+ * @sql:Relation names move there too). */
+struct gc_column {
+	const char *name; /* as written */
+	const char *raw_column; /* as upstream stores it: @sql:Name, else the name as written */
+	const struct field_type *type; /* the field's, or the referenced key's for a foreign key */
+	const struct field *field; /* the non-relation field; NULL for a foreign key */
+	const struct relation_key *fk; /* the foreign key; NULL for a field */
+};
+/* The columns of e, kept in g's arena; returns their number (0 after a failure). */
+size_t gc_columns(struct gen_client *g, const struct entity *e, const struct gc_column **ret);
+/* Whether a related entity's column gets a refColumn in relation metadata: upstream compares
+ * the stored column with the generated name, so an unquoted reserved word ('version) does. */
+bool gc_column_renamed(struct gen_client *g, const struct gc_column *c);
+
 /* Key arguments: "id" or {"a": a, "b": b}; a path "/[a]/[b]"; a tuple type or the key type. */
 const char *gc_key_arg(struct gen_client *g, const struct entity *e);
 const char *gc_key_path(struct gen_client *g, const struct entity *e);
