@@ -10,6 +10,9 @@
 
 /* Subcommands, in the order `persist --help` lists them. Each lives in cli/cmd-<name>.c. */
 static const struct cli_command commands[] = {
+	{ "init", cmd_init, "create persist/ and a model file" },
+	{ "add", cmd_add, "bind a model to a datastore in Ballerina.toml for `bal build`" },
+	{ "models", cmd_models, "list the models with status, datastore and diagnostic counts" },
 	{ "check", cmd_check, "validate every model and print its diagnostics" },
 	{ NULL, NULL, NULL },
 };

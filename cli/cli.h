@@ -27,6 +27,15 @@ struct cli_command {
 const struct cli_command *cli_commands(size_t *ret_n);
 
 /* Subcommands, one cmd-<name>.c each. */
+int cmd_init(const struct cli_global *g, int argc, char **argv);
+int cmd_add(const struct cli_global *g, int argc, char **argv);
+int cmd_models(const struct cli_global *g, int argc, char **argv);
+
+struct project_config;
+struct model_set;
+/* Load every model of dir with its binding's datastore rules (cmd-models.c). Prints why it
+ * fails. */
+int cli_load_models(const char *dir, struct project_config **ret_config, struct model_set **ret);
 int cmd_check(const struct cli_global *g, int argc, char **argv);
 
 /* The whole `persist` program, callable from tests. */
