@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -19,10 +20,35 @@ const char *bare_identifier(const char *name)
 	return name[0] == '\'' ? name + 1 : name;
 }
 
+uint32_t ast_name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+/* The indexes are open-addressing tables of pointers, probed by the hash of the bare name; each
+ * type has its own way to reach that name. */
+#define INDEX_FIND(table, cap, name_of, bare)                                  \
+	do {                                                                   \
+		if (!(table))                                                  \
+			break;                                                 \
+		for (size_t _i = ast_name_hash(bare) & ((cap)-1); (table)[_i]; \
+		     _i = (_i + 1) & ((cap)-1))                                \
+			if (strcmp(name_of((table)[_i]), (bare)) == 0)         \
+				return (table)[_i];                            \
+		return NULL;                                                   \
+	} while (0)
+
+#define ENTITY_NAME(x) ((x)->bare_name)
+
 const struct entity *model_find_entity(const struct model_file *mf, const char *name)
 {
 	const char *bare = bare_identifier(name);
 
+	INDEX_FIND(mf->entity_index, mf->entity_index_cap, ENTITY_NAME, bare);
 	for (size_t i = 0; i < mf->n_entities; i++)
 		if (strcmp(mf->entities[i]->bare_name, bare) == 0)
 			return mf->entities[i];
@@ -33,6 +59,7 @@ const struct enum_type *model_find_enum(const struct model_file *mf, const char 
 {
 	const char *bare = bare_identifier(name);
 
+	INDEX_FIND(mf->enum_index, mf->enum_index_cap, ENTITY_NAME, bare);
 	for (size_t i = 0; i < mf->n_enums; i++)
 		if (strcmp(mf->enums[i]->bare_name, bare) == 0)
 			return mf->enums[i];
@@ -43,6 +70,7 @@ const struct field *entity_find_field(const struct entity *e, const char *name)
 {
 	const char *bare = bare_identifier(name);
 
+	INDEX_FIND(e->field_index, e->field_index_cap, ENTITY_NAME, bare);
 	for (size_t i = 0; i < e->n_fields; i++)
 		if (strcmp(e->fields[i]->bare_name, bare) == 0)
 			return e->fields[i];

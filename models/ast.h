@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/macro.h"
 #include "models/arena.h"
@@ -176,6 +177,10 @@ struct entity {
 	size_t n_rest_fields;
 	struct model_pos *inclusions;
 	size_t n_inclusions;
+
+	/* private: hash index of fields by bare name for entity_find_field() */
+	struct field **field_index;
+	size_t field_index_cap;
 };
 
 /* ---- relations ------------------------------------------------------------------------------ */
@@ -280,12 +285,19 @@ struct model_file {
 	bool uses_time; /* some field has a time: type */
 	bool imports_constraint; /* ballerina/constraint is imported */
 
+	/* private: hash indexes by bare name for model_find_entity() and model_find_enum() */
+	struct entity **entity_index;
+	size_t entity_index_cap;
+	struct enum_type **enum_index;
+	size_t enum_index_cap;
+
 	struct arena arena;
 };
 
 struct model_file *model_file_free(struct model_file *mf);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct model_file *, model_file_free)
 
+/* Lookups by name, quote or not; the first declaration wins when a name is declared twice. */
 const struct entity *model_find_entity(const struct model_file *mf, const char *name);
 const struct enum_type *model_find_enum(const struct model_file *mf, const char *name);
 const struct field *entity_find_field(const struct entity *e, const char *name);
@@ -298,6 +310,8 @@ const struct annotation *entity_annotation(const struct entity *e, const char *m
 					   const char *name);
 const struct annotation *field_annotation(const struct field *f, const char *module,
 					  const char *name);
+/* FNV-1a of a name, for the indexes. */
+uint32_t ast_name_hash(const char *s);
 /* The name without a leading quote (pointer into the same string). */
 const char *bare_identifier(const char *name);
 

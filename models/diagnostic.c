@@ -44,6 +44,15 @@ static int diag_push(struct diag_list *l, const char *code, enum diag_severity s
 {
 	struct diagnostic *d;
 
+	if (l->n >= DIAG_LIST_MAX_ITEMS) {
+		mem_free(message);
+		l->n_dropped++;
+		if (severity == DIAG_ERROR)
+			l->n_errors++;
+		else
+			l->n_warnings++;
+		return 0;
+	}
 	if (GROW(l->items, l->alloc, l->n + 1) < 0) {
 		mem_free(message);
 		return -ENOMEM;
@@ -55,6 +64,7 @@ static int diag_push(struct diag_list *l, const char *code, enum diag_severity s
 	d->line = line;
 	d->column = column;
 	d->offset = offset;
+	d->seq = l->n - 1;
 	if (severity == DIAG_ERROR)
 		l->n_errors++;
 	else
@@ -70,6 +80,8 @@ int diag_add(struct diag_list *l, const char *code, enum diag_severity severity,
 	char *msg;
 	int r;
 
+	if (l->n >= DIAG_LIST_MAX_ITEMS)
+		return diag_push(l, code, severity, pos.line, pos.column, pos.offset, NULL);
 	va_start(ap, fmt);
 	r = buf_vaddf(&b, fmt, ap);
 	va_end(ap);
@@ -98,21 +110,13 @@ static int diag_compare(const void *a, const void *b)
 		return x->line < y->line ? -1 : 1;
 	if (x->column != y->column)
 		return x->column < y->column ? -1 : 1;
-	return 0;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 void diag_list_sort(struct diag_list *l)
 {
-	/* insertion sort: stable, and lists are short and nearly sorted already */
-	for (size_t i = 1; i < l->n; i++) {
-		struct diagnostic d = l->items[i];
-		size_t j = i;
-		while (j > 0 && diag_compare(&l->items[j - 1], &d) > 0) {
-			l->items[j] = l->items[j - 1];
-			j--;
-		}
-		l->items[j] = d;
-	}
+	if (l->n > 1)
+		qsort(l->items, l->n, sizeof(*l->items), diag_compare);
 }
 
 bool diag_list_has_code(const struct diag_list *l, const char *code)
@@ -147,6 +151,9 @@ int diag_list_format_text(const struct diag_list *l, struct buf *out)
 		else
 			r = buf_addf(out, "%s %s: %s\n", sev, d->code, d->message);
 	}
+	if (r >= 0 && l->n_dropped > 0)
+		r = buf_addf(out, "%s%snote: %zu more diagnostics not shown\n",
+			     l->file ? l->file : "", l->file ? ": " : "", l->n_dropped);
 	return r < 0 ? r : 0;
 }
 

@@ -40,13 +40,19 @@ struct diagnostic {
 	char *message;
 	unsigned line, column; /* 1-based; 0 when the diagnostic has no position */
 	size_t offset;
+	size_t seq; /* order of addition, which the sort keeps among equal positions */
 };
+
+/* A hostile model can produce one diagnostic per few bytes; past this many only the counts
+ * grow. */
+#define DIAG_LIST_MAX_ITEMS 1000
 
 struct diag_list {
 	struct diagnostic *items;
 	size_t n, alloc;
 	char *file; /* the path printed in front of each diagnostic, NULL for none */
-	size_t n_errors, n_warnings;
+	size_t n_errors, n_warnings; /* all of them, including the ones not kept */
+	size_t n_dropped; /* past DIAG_LIST_MAX_ITEMS */
 };
 
 #define DIAG_LIST_INIT \
@@ -73,7 +79,8 @@ bool diag_list_has_code(const struct diag_list *l, const char *code);
 
 const char *diag_severity_to_string(enum diag_severity s);
 /* One `file:line:column: error CODE: message` line per diagnostic (position parts that are
- * unknown are left out). */
+ * unknown are left out), and a `file: note: N more diagnostics not shown` line when some were
+ * dropped. */
 _must_check_ int diag_list_format_text(const struct diag_list *l, struct buf *out);
 /* A JSON array; "file" is omitted when the list has none. */
 _must_check_ int diag_list_format_json(const struct diag_list *l, struct buf *out);

@@ -7,51 +7,54 @@
 
 #include "base/alloc.h"
 #include "models/ast.h"
+#include "models/names.h"
 #include "models/relations.h"
 
-/* Names of entities and enums, hashed: a 200-entity model resolves thousands of field types. */
-struct name_table {
-	const char **names;
-	void **values;
-	bool *is_entity;
-	size_t cap;
-};
+/* Open-addressing indexes by bare name (see ast.c): first declaration wins. */
+typedef const char *name_of_fn(const void *item);
 
-static uint32_t hash_name(const char *s)
+static const char *entity_name_of(const void *item)
 {
-	uint32_t h = 2166136261u;
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
+	return ((const struct entity *)item)->bare_name;
 }
 
-static void name_table_put(struct name_table *t, const char *name, void *value, bool is_entity)
+static const char *enum_name_of(const void *item)
 {
-	size_t i = hash_name(name) & (t->cap - 1);
-
-	while (t->names[i]) {
-		if (strcmp(t->names[i], name) == 0)
-			return; /* the first declaration wins; duplicates are the validator's
-				   business */
-		i = (i + 1) & (t->cap - 1);
-	}
-	t->names[i] = name;
-	t->values[i] = value;
-	t->is_entity[i] = is_entity;
+	return ((const struct enum_type *)item)->bare_name;
 }
 
-static void *name_table_get(const struct name_table *t, const char *name, bool *is_entity)
+static const char *field_name_of(const void *item)
 {
-	size_t i = hash_name(name) & (t->cap - 1);
+	return ((const struct field *)item)->bare_name;
+}
 
-	while (t->names[i]) {
-		if (strcmp(t->names[i], name) == 0) {
-			*is_entity = t->is_entity[i];
-			return t->values[i];
+static int build_index(struct arena *ar, void *const *items, size_t n, name_of_fn *name_of,
+		       void ***ret, size_t *ret_cap)
+{
+	size_t cap = 8;
+	void **table;
+
+	if (n == 0)
+		return 0;
+	while (cap < 2 * n)
+		cap *= 2;
+	table = arena_alloc(ar, cap * sizeof(*table));
+	if (!table)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = name_of(items[i]);
+		size_t k = ast_name_hash(name) & (cap - 1);
+		bool dup = false;
+		while (table[k] && !dup) {
+			dup = strcmp(name_of(table[k]), name) == 0;
+			k = (k + 1) & (cap - 1);
 		}
-		i = (i + 1) & (t->cap - 1);
+		if (!dup)
+			table[k] = items[i];
 	}
-	return NULL;
+	*ret = table;
+	*ret_cap = cap;
+	return 0;
 }
 
 /* ---- upstream's annotation readers (§4.3) -----------------------------------------------------
@@ -351,42 +354,112 @@ static int add_relation(struct model_file *mf, size_t *cap, struct entity *e, st
 	return 0;
 }
 
-static int infer_relations(struct model_file *mf)
+/* For each entity, its relation fields chained by target: head[t] is the first field of the
+ * entity typed with entity t (index + 1, 0 for none), next[k] the following one. */
+struct target_chains {
+	struct name_map *by_target; /* per entity: target bare name -> first field index + 1 */
+	size_t **next; /* per entity: field index -> next field index + 1 with the same target */
+};
+
+static void target_chains_release(struct target_chains *c, size_t n)
 {
-	size_t cap = 0;
+	for (size_t i = 0; c->by_target && i < n; i++)
+		name_map_release(&c->by_target[i]);
+	for (size_t i = 0; c->next && i < n; i++)
+		mem_free(c->next[i]);
+	mem_free(c->by_target);
+	mem_free(c->next);
+}
+
+static int target_chains_build(const struct model_file *mf, struct target_chains *c)
+{
 	int r;
 
+	c->by_target = new0(struct name_map, mf->n_entities);
+	c->next = new0(size_t *, mf->n_entities);
+	if (!c->by_target || !c->next)
+		return -ENOMEM;
 	for (size_t i = 0; i < mf->n_entities; i++) {
-		struct entity *e = mf->entities[i];
-
-		/* Groups by target in order of first appearance; each group is handled once, when
-		 * its first field comes up. */
-		for (size_t fi = 0; fi < e->n_fields; fi++) {
-			struct field *f0 = e->fields[fi];
-			struct entity *a = f0->type.entity;
-			size_t ga = 0;
-
-			if (f0->type.kind != FIELD_TYPE_ENTITY || f0->relation || a == e)
+		const struct entity *e = mf->entities[i];
+		size_t n_rel = 0;
+		for (size_t k = 0; k < e->n_fields; k++)
+			n_rel += e->fields[k]->type.kind == FIELD_TYPE_ENTITY;
+		if (n_rel == 0)
+			continue;
+		r = name_map_init(&c->by_target[i], n_rel, false);
+		if (r < 0)
+			return r;
+		c->next[i] = new0(size_t, e->n_fields);
+		if (!c->next[i])
+			return -ENOMEM;
+		/* walk backwards so each field is prepended: the chains come out in order */
+		for (size_t k = e->n_fields; k-- > 0;) {
+			const struct field *f = e->fields[k];
+			void *head = NULL;
+			if (f->type.kind != FIELD_TYPE_ENTITY)
 				continue;
-			for (size_t k = fi; k < e->n_fields; k++) {
-				struct field *f = e->fields[k];
-				if (f->type.kind != FIELD_TYPE_ENTITY || f->type.entity != a ||
-				    f->relation)
-					continue;
-				while (ga < a->n_fields &&
-				       (a->fields[ga]->type.kind != FIELD_TYPE_ENTITY ||
-					a->fields[ga]->type.entity != e || a->fields[ga]->relation))
-					ga++;
-				if (ga >= a->n_fields)
-					break;
-				r = add_relation(mf, &cap, e, f, a, a->fields[ga]);
-				if (r < 0)
-					return r;
-				ga++;
-			}
+			r = name_map_set(&c->by_target[i], f->type.entity->bare_name,
+					 (void *)(uintptr_t)(k + 1), &head);
+			if (r < 0)
+				return r;
+			c->next[i][k] = (size_t)(uintptr_t)head;
 		}
 	}
 	return 0;
+}
+
+static size_t chain_head(const struct target_chains *c, const struct entity *e,
+			 const struct entity *target)
+{
+	return (size_t)(uintptr_t)name_map_get(&c->by_target[e->index], target->bare_name);
+}
+
+static int infer_relations(struct model_file *mf)
+{
+	struct target_chains chains = { 0 };
+	size_t cap = 0;
+	int r;
+
+	r = target_chains_build(mf, &chains);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < mf->n_entities; i++) {
+		struct entity *e = mf->entities[i];
+
+		/* Groups by target in order of first appearance: each group is handled when its
+		 * first field comes up. */
+		for (size_t fi = 0; fi < e->n_fields; fi++) {
+			struct field *f0 = e->fields[fi];
+			struct entity *a = f0->type.entity;
+			size_t ke, ka;
+
+			if (f0->type.kind != FIELD_TYPE_ENTITY || a == e ||
+			    chain_head(&chains, e, a) != fi + 1)
+				continue;
+			ke = fi + 1;
+			ka = chain_head(&chains, a, e);
+			while (ke && ka) {
+				struct field *f = e->fields[ke - 1], *g = a->fields[ka - 1];
+				if (f->relation) {
+					ke = chains.next[e->index][ke - 1];
+					continue;
+				}
+				if (g->type.entity != e)
+					break; /* a's fields name an earlier entity called like e */
+				if (g->relation) {
+					ka = chains.next[a->index][ka - 1];
+					continue;
+				}
+				r = add_relation(mf, &cap, e, f, a, g);
+				if (r < 0)
+					goto out;
+			}
+		}
+	}
+	r = 0;
+out:
+	target_chains_release(&chains, mf->n_entities);
+	return r;
 }
 
 static int collect_entity_relations(struct model_file *mf, struct entity *e)
@@ -425,7 +498,6 @@ static bool module_has_part(const char *module, const char *part)
 int model_resolve(struct model_file *mf)
 {
 	struct arena *ar = &mf->arena;
-	struct name_table names = { 0 };
 	int r;
 
 	for (size_t i = 0; i < mf->n_imports; i++) {
@@ -438,18 +510,14 @@ int model_resolve(struct model_file *mf)
 			mf->imports_constraint = true;
 	}
 
-	names.cap = 16;
-	while (names.cap < 2 * (mf->n_entities + mf->n_enums))
-		names.cap *= 2;
-	names.names = arena_alloc(ar, names.cap * sizeof(*names.names));
-	names.values = arena_alloc(ar, names.cap * sizeof(*names.values));
-	names.is_entity = arena_alloc(ar, names.cap * sizeof(*names.is_entity));
-	if (!names.names || !names.values || !names.is_entity)
-		return -ENOMEM;
-	for (size_t i = 0; i < mf->n_entities; i++)
-		name_table_put(&names, mf->entities[i]->bare_name, mf->entities[i], true);
-	for (size_t i = 0; i < mf->n_enums; i++)
-		name_table_put(&names, mf->enums[i]->bare_name, mf->enums[i], false);
+	r = build_index(ar, (void *const *)mf->entities, mf->n_entities, entity_name_of,
+			(void ***)&mf->entity_index, &mf->entity_index_cap);
+	if (r < 0)
+		return r;
+	r = build_index(ar, (void *const *)mf->enums, mf->n_enums, enum_name_of,
+			(void ***)&mf->enum_index, &mf->enum_index_cap);
+	if (r < 0)
+		return r;
 
 	for (size_t i = 0; i < mf->n_entities; i++) {
 		struct entity *e = mf->entities[i];
@@ -465,15 +533,16 @@ int model_resolve(struct model_file *mf)
 			struct field *f = e->fields[k];
 			nkeys += f->readonly;
 			if (f->type.kind == FIELD_TYPE_NAME) {
-				bool is_entity = false;
-				void *v = name_table_get(&names, bare_identifier(f->type.name),
-							 &is_entity);
-				if (v && is_entity) {
+				const char *tn = bare_identifier(f->type.name);
+				struct entity *te = (struct entity *)model_find_entity(mf, tn);
+				struct enum_type *tu =
+					te ? NULL : (struct enum_type *)model_find_enum(mf, tn);
+				if (te) {
 					f->type.kind = FIELD_TYPE_ENTITY;
-					f->type.entity = v;
-				} else if (v) {
+					f->type.entity = te;
+				} else if (tu) {
 					f->type.kind = FIELD_TYPE_ENUM;
-					f->type.enum_type = v;
+					f->type.enum_type = tu;
 					f->type.label = "enum";
 				}
 			} else if (f->type.kind == FIELD_TYPE_TIME) {
@@ -483,6 +552,10 @@ int model_resolve(struct model_file *mf)
 			if (r < 0)
 				return r;
 		}
+		r = build_index(ar, (void *const *)e->fields, e->n_fields, field_name_of,
+				(void ***)&e->field_index, &e->field_index_cap);
+		if (r < 0)
+			return r;
 		if (nkeys > 0) {
 			e->keys = arena_alloc(ar, nkeys * sizeof(*e->keys));
 			if (!e->keys)

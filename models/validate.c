@@ -5,13 +5,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/strutil.h"
 #include "models/ast.h"
 #include "models/diagnostic.h"
+#include "models/names.h"
 #include "models/parser.h"
 #include "models/validate.h"
 
@@ -57,6 +57,8 @@ struct validator {
 	enum store_rules rules;
 	enum import_kind *import_kinds;
 	bool *import_used;
+	struct name_map prefixes; /* effective prefix -> import index + 1 ("_" left out) */
+	struct name_map other_types; /* names of type definitions that are not records */
 };
 
 #define ERR(v, code, pos, ...)                                                     \
@@ -88,19 +90,18 @@ static enum import_kind import_kind_of(const struct model_import *imp)
 /* The import a module prefix refers to (marking it used), or -1. */
 static ssize_t lookup_prefix(struct validator *v, const char *prefix)
 {
-	for (size_t i = 0; i < v->mf->n_imports; i++) {
-		const struct model_import *imp = &v->mf->imports[i];
-		if (!streq(imp->effective_prefix, "_") && streq(imp->effective_prefix, prefix)) {
-			v->import_used[i] = true;
-			return (ssize_t)i;
-		}
-	}
-	return -1;
+	size_t i = (size_t)(uintptr_t)name_map_get(&v->prefixes, prefix);
+
+	if (i == 0)
+		return -1;
+	v->import_used[i - 1] = true;
+	return (ssize_t)(i - 1);
 }
 
 static int check_imports(struct validator *v)
 {
 	const struct model_file *mf = v->mf;
+	int r;
 
 	for (size_t i = 0; i < mf->n_imports; i++) {
 		const struct model_import *imp = &mf->imports[i];
@@ -110,15 +111,15 @@ static int check_imports(struct validator *v)
 			    "module '%s%s%s' is not supported in a model; use ballerina/persist, "
 			    "ballerinax/persist.sql, ballerina/time or ballerina/constraint",
 			    imp->org ? imp->org : "", imp->org ? "/" : "", imp->module);
-		for (size_t k = 0; k < i; k++) {
-			const struct model_import *o = &mf->imports[k];
-			if (streq(o->effective_prefix, "_") ||
-			    !streq(o->effective_prefix, imp->effective_prefix))
-				continue;
+		if (streq(imp->effective_prefix, "_"))
+			continue;
+		r = name_map_add(&v->prefixes, imp->effective_prefix, (void *)(uintptr_t)(i + 1),
+				 NULL);
+		if (r < 0)
+			return r;
+		if (r > 0)
 			ERR(v, DIAG_REDECLARED, imp->prefix_pos, "redeclared import prefix '%s'",
 			    imp->effective_prefix);
-			break;
-		}
 	}
 	return 0;
 }
@@ -136,13 +137,9 @@ static int check_unused_imports(struct validator *v)
 	return 0;
 }
 
-static bool is_other_type_name(const struct model_file *mf, const char *name)
+static bool is_other_type_name(const struct validator *v, const char *name)
 {
-	for (size_t i = 0; i < mf->n_others; i++)
-		if (mf->others[i].kind == MODEL_MEMBER_TYPE && mf->others[i].name &&
-		    streq(bare_identifier(mf->others[i].name), name))
-			return true;
-	return false;
+	return name_map_get(&v->other_types, name) != NULL;
 }
 
 static bool is_builtin_name(const char *name)
@@ -164,7 +161,7 @@ static int check_field_type(struct validator *v, const struct field *f)
 	switch (t->kind) {
 	case FIELD_TYPE_NAME:
 		if (is_builtin_name(bare_identifier(t->name)) ||
-		    is_other_type_name(v->mf, bare_identifier(t->name)))
+		    is_other_type_name(v, bare_identifier(t->name)))
 			return 0;
 		ERR(v, DIAG_UNDEFINED_TYPE, t->pos, "unknown type '%s'", t->name);
 		return 0;
@@ -305,22 +302,53 @@ static const char *attach_name(enum attach_point at)
 				    : "an enum";
 }
 
+static bool same_annotation(const struct annotation *a, const struct annotation *b)
+{
+	return streq_ptr(a->module, b->module) && streq(a->name, b->name);
+}
+
+/* Whether list[i] repeats an earlier annotation. Long lists go through names (name -> first
+ * index + 1), so a hostile model cannot make this quadratic. */
+static int annotation_repeated(const struct annotation *list, size_t i, struct name_map *names)
+{
+	void *first = NULL;
+	int r;
+
+	if (names->cap > 0) {
+		r = name_map_add(names, list[i].name, (void *)(uintptr_t)(i + 1), &first);
+		if (r <= 0)
+			return r;
+		if (same_annotation(&list[(size_t)(uintptr_t)first - 1], &list[i]))
+			return 1;
+	}
+	for (size_t k = 0; k < i; k++)
+		if (same_annotation(&list[k], &list[i]))
+			return 1;
+	return 0;
+}
+
 static int check_annotations(struct validator *v, const struct annotation *list, size_t n,
 			     enum attach_point at)
 {
+	_cleanup_(name_map_releasep) struct name_map names = { 0 };
 	int r;
 
+	if (n > 8) {
+		r = name_map_init(&names, n, false);
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct annotation *a = &list[i];
 		ssize_t imp;
 
-		for (size_t k = 0; k < i; k++)
-			if (streq_ptr(list[k].module, a->module) && streq(list[k].name, a->name)) {
-				ERR(v, DIAG_ANNOTATION_PLACE, a->pos,
-				    "annotation '%s%s%s' is attached more than once",
-				    a->module ? a->module : "", a->module ? ":" : "", a->name);
-				break;
-			}
+		r = annotation_repeated(list, i, &names);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			ERR(v, DIAG_ANNOTATION_PLACE, a->pos,
+			    "annotation '%s%s%s' is attached more than once",
+			    a->module ? a->module : "", a->module ? ":" : "", a->name);
 		if (!a->module) {
 			if (!streq(a->name, "display") && !streq(a->name, "deprecated"))
 				ERR(v, DIAG_UNDEFINED_ANNOTATION, a->pos,
@@ -373,50 +401,62 @@ static int check_annotations(struct validator *v, const struct annotation *list,
 	return 0;
 }
 
-/* A name declared earlier at module level (entities, enums, other type definitions and enum
- * members share one namespace), compared without the quote. */
-static bool declared_before(const struct model_file *mf, const char *name, const void *self)
+/* Add name to a set; 1 when it was there already. */
+static int seen_before(struct name_map *m, const char *name)
 {
-	for (size_t i = 0; i < mf->n_entities && (const void *)mf->entities[i] != self; i++)
-		if (streq(mf->entities[i]->bare_name, name))
-			return true;
-	return false;
+	return name_map_add(m, name, (void *)1, NULL);
 }
 
+/* Module-level names (entities, enums, other type definitions) share one namespace, compared
+ * without the quote; enum members are constants in another one. Also fills v->other_types. */
 static int check_names(struct validator *v)
 {
 	const struct model_file *mf = v->mf;
+	_cleanup_(name_map_releasep) struct name_map top = { 0 }, members = { 0 };
+	size_t n_members = 0;
+	int r;
 
+	for (size_t i = 0; i < mf->n_enums; i++)
+		n_members += mf->enums[i]->n_members;
+	r = name_map_init(&top, mf->n_entities + mf->n_enums + mf->n_others, false);
+	if (r >= 0)
+		r = name_map_init(&members, n_members, false);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < mf->n_entities; i++) {
 		const struct entity *e = mf->entities[i];
-		if (declared_before(mf, e->bare_name, e))
+		_cleanup_(name_map_releasep) struct name_map fields = { 0 };
+
+		r = seen_before(&top, e->bare_name);
+		if (r < 0)
+			return r;
+		if (r > 0)
 			ERR(v, DIAG_REDECLARED, e->pos, "redeclared symbol '%s'", e->bare_name);
-		for (size_t k = 0; k < e->n_fields; k++)
-			for (size_t j = 0; j < k; j++)
-				if (streq(e->fields[j]->bare_name, e->fields[k]->bare_name)) {
-					ERR(v, DIAG_REDECLARED, e->fields[k]->pos,
-					    "redeclared field '%s'", e->fields[k]->bare_name);
-					break;
-				}
+		r = name_map_init(&fields, e->n_fields, false);
+		if (r < 0)
+			return r;
+		for (size_t k = 0; k < e->n_fields; k++) {
+			r = seen_before(&fields, e->fields[k]->bare_name);
+			if (r < 0)
+				return r;
+			if (r > 0)
+				ERR(v, DIAG_REDECLARED, e->fields[k]->pos, "redeclared field '%s'",
+				    e->fields[k]->bare_name);
+		}
 	}
 	for (size_t i = 0; i < mf->n_enums; i++) {
 		const struct enum_type *en = mf->enums[i];
-		bool dup = declared_before(mf, en->bare_name, NULL);
-		for (size_t k = 0; k < i && !dup; k++)
-			dup = streq(mf->enums[k]->bare_name, en->bare_name);
-		if (dup)
+		r = seen_before(&top, en->bare_name);
+		if (r < 0)
+			return r;
+		if (r > 0)
 			ERR(v, DIAG_REDECLARED, en->pos, "redeclared symbol '%s'", en->bare_name);
 		for (size_t m = 0; m < en->n_members; m++) {
 			const struct enum_member *mem = &en->members[m];
-			bool mdup = false;
-			for (size_t k = 0; k <= i && !mdup; k++) {
-				const struct enum_type *o = mf->enums[k];
-				size_t end = k == i ? m : o->n_members;
-				for (size_t j = 0; j < end && !mdup; j++)
-					mdup = streq(bare_identifier(o->members[j].name),
-						     bare_identifier(mem->name));
-			}
-			if (mdup)
+			r = seen_before(&members, bare_identifier(mem->name));
+			if (r < 0)
+				return r;
+			if (r > 0)
 				ERR(v, DIAG_REDECLARED, mem->pos, "redeclared symbol '%s'",
 				    bare_identifier(mem->name));
 			if (mem->value_text && !mem->value_is_string)
@@ -427,9 +467,15 @@ static int check_names(struct validator *v)
 	}
 	for (size_t i = 0; i < mf->n_others; i++) {
 		const struct model_member *o = &mf->others[i];
-		if (o->kind == MODEL_MEMBER_TYPE && o->name &&
-		    (declared_before(mf, bare_identifier(o->name), NULL) ||
-		     model_find_enum(mf, o->name)))
+		if (o->kind != MODEL_MEMBER_TYPE || !o->name)
+			continue;
+		r = seen_before(&top, bare_identifier(o->name));
+		if (r >= 0)
+			r = name_map_add(&v->other_types, bare_identifier(o->name), (void *)1,
+					 NULL);
+		if (r < 0)
+			return r;
+		if (r > 0)
 			ERR(v, DIAG_REDECLARED, o->pos, "redeclared symbol '%s'",
 			    bare_identifier(o->name));
 	}
@@ -567,15 +613,19 @@ static int check_keys(struct validator *v, const struct entity *e)
 	return 0;
 }
 
-static int check_entity(struct validator *v, const struct entity *e)
+static int check_entity(struct validator *v, const struct entity *e, struct name_map *entity_names)
 {
+	_cleanup_(name_map_releasep) struct name_map fields = { 0 };
 	int r;
 
-	for (size_t i = 0; i < e->index; i++)
-		if (strcasecmp(v->mf->entities[i]->bare_name, e->bare_name) == 0) {
-			ERR(v, "PERSIST_202", e->pos, "redeclared entity '%s'", e->bare_name);
-			break;
-		}
+	r = seen_before(entity_names, e->bare_name);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		ERR(v, "PERSIST_202", e->pos, "redeclared entity '%s'", e->bare_name);
+	r = name_map_init(&fields, e->n_fields, true);
+	if (r < 0)
+		return r;
 	if (!e->closed)
 		ERR(v, "PERSIST_201", e->record_pos, "an entity should be a closed record");
 	for (size_t i = 0; i < e->n_rest_fields; i++)
@@ -589,17 +639,72 @@ static int check_entity(struct validator *v, const struct entity *e)
 		if (f->has_default)
 			ERR(v, "PERSIST_302", f->pos,
 			    "an entity does not support defaultable field");
-		for (size_t k = 0; k < i; k++)
-			if (strcasecmp(e->fields[k]->bare_name, f->bare_name) == 0) {
-				ERR(v, "PERSIST_307", f->pos, "redeclared field '%s'",
-				    f->bare_name);
-				break;
-			}
+		r = seen_before(&fields, f->bare_name);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			ERR(v, "PERSIST_307", f->pos, "redeclared field '%s'", f->bare_name);
 		r = check_field_rules(v, f);
 		if (r < 0)
 			return r;
 	}
 	return check_keys(v, e);
+}
+
+static size_t pair_low(const struct relation *r)
+{
+	return MIN(r->owner->index, r->ref->index);
+}
+
+static size_t pair_high(const struct relation *r)
+{
+	return MAX(r->owner->index, r->ref->index);
+}
+
+static int compare_pairs(const void *x, const void *y)
+{
+	const struct relation *a = *(const struct relation *const *)x;
+	const struct relation *b = *(const struct relation *const *)y;
+
+	if (pair_low(a) != pair_low(b))
+		return pair_low(a) < pair_low(b) ? -1 : 1;
+	if (pair_high(a) != pair_high(b))
+		return pair_high(a) < pair_high(b) ? -1 : 1;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* Every relation between the same two entities needs the owner of the first one. Sorting by
+ * entity pair keeps this linear-logarithmic however many relations there are. */
+static int check_owners(struct validator *v)
+{
+	const struct model_file *mf = v->mf;
+	_cleanup_free_ const struct relation **sorted = NULL;
+	size_t n = 0;
+
+	if (mf->n_relations < 2)
+		return 0;
+	sorted = new0(const struct relation *, mf->n_relations);
+	if (!sorted)
+		return -ENOMEM;
+	for (size_t i = 0; i < mf->n_relations; i++)
+		if (mf->relations[i]->kind != RELATION_MANY_TO_MANY)
+			sorted[n++] = mf->relations[i];
+	qsort(sorted, n, sizeof(*sorted), compare_pairs);
+	for (size_t i = 1, start = 0; i < n; i++) {
+		const struct relation *first = sorted[start], *rel = sorted[i];
+		if (pair_low(first) != pair_low(rel) || pair_high(first) != pair_high(rel)) {
+			start = i;
+			continue;
+		}
+		if (first->owner != rel->owner) {
+			const struct field *later = rel->owner->index > rel->ref->index
+							    ? rel->owner_field
+							    : rel->ref_field;
+			ERR(v, "PERSIST_403", later->type.pos,
+			    "All relation between two entities should have a single owner");
+		}
+	}
+	return 0;
 }
 
 static int check_relations(struct validator *v)
@@ -656,21 +761,6 @@ static int check_relations(struct validator *v)
 			}
 			break;
 		}
-		/* Every relation between the same two entities needs the same owner. */
-		for (size_t k = 0; k < i; k++) {
-			const struct relation *o = mf->relations[k];
-			if (o->kind == RELATION_MANY_TO_MANY ||
-			    !((o->owner == rel->owner && o->ref == rel->ref) ||
-			      (o->owner == rel->ref && o->ref == rel->owner)))
-				continue;
-			if (o->owner != rel->owner) {
-				const struct field *later =
-					rel->owner->index > rel->ref->index ? a : b;
-				ERR(v, "PERSIST_403", later->type.pos,
-				    "All relation between two entities should have a single owner");
-			}
-			break;
-		}
 		if (!rel->by_annotation) {
 			for (size_t k = 0; k < rel->n_keys; k++) {
 				const struct field *clash =
@@ -689,8 +779,12 @@ static int check_relations(struct validator *v)
 static int stage_persist(struct validator *v)
 {
 	const struct model_file *mf = v->mf;
+	_cleanup_(name_map_releasep) struct name_map entity_names = { 0 };
 	int r;
 
+	r = name_map_init(&entity_names, mf->n_entities, true);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < mf->n_imports; i++)
 		if (mf->imports[i].prefix && !streq(mf->imports[i].prefix, "_"))
 			ERR(v, "PERSIST_102", mf->imports[i].prefix_pos,
@@ -699,11 +793,14 @@ static int stage_persist(struct validator *v)
 		ERR(v, "PERSIST_101", mf->others[i].pos,
 		    "persist model definition only supports record and enum definitions");
 	for (size_t i = 0; i < mf->n_entities; i++) {
-		r = check_entity(v, mf->entities[i]);
+		r = check_entity(v, mf->entities[i], &entity_names);
 		if (r < 0)
 			return r;
 	}
-	return check_relations(v);
+	r = check_relations(v);
+	if (r < 0)
+		return r;
+	return check_owners(v);
 }
 
 /* ---- stage 2b: the persist.sql plugin -------------------------------------------------------- */
@@ -721,22 +818,32 @@ static const char *string_value(const struct annotation *a, const char *key)
 static int check_table_names(struct validator *v)
 {
 	const struct model_file *mf = v->mf;
+	_cleanup_(name_map_releasep) struct name_map mappings = { 0 };
+	int r;
 
+	r = name_map_init(&mappings, 16, false);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < mf->n_entities; i++) {
 		const struct entity *e = mf->entities[i];
 		const struct annotation *a = entity_annotation(e, "sql", "Name");
 		const char *name = string_value(a, "value");
-		bool found = false;
+		const struct entity *other;
+		bool mapped_before;
 
 		if (!name)
 			continue;
+		r = seen_before(&mappings, name);
+		if (r < 0)
+			return r;
+		mapped_before = r > 0;
 		if (!*name) {
 			ERR(v, "PERSIST_600", a->pos,
 			    "invalid use of the `Name` annotation. mapping value cannot be empty.");
 			continue;
 		}
 		if (streq(name, e->bare_name)) {
-			int r = diag_add(
+			r = diag_add(
 				v->d, "PERSIST_601", DIAG_WARNING, a->pos,
 				"redundant use of the `Name` annotation. mapping value is same as "
 				"model definition.");
@@ -744,31 +851,29 @@ static int check_table_names(struct validator *v)
 				return r;
 			continue;
 		}
-		for (size_t k = 0; k < mf->n_entities && !found; k++)
-			found = k != i && streq(mf->entities[k]->bare_name, name);
-		if (found) {
+		other = model_find_entity(mf, name);
+		if (other && other != e) {
 			ERR(v, "PERSIST_620", a->pos,
 			    "invalid use of the `Name` annotation. a mapping value should not conflict "
 			    "with an Entity name.");
 			continue;
 		}
-		for (size_t k = 0; k < i && !found; k++)
-			found = streq_ptr(
-				string_value(entity_annotation(mf->entities[k], "sql", "Name"),
-					     "value"),
-				name);
-		if (found)
+		if (mapped_before)
 			ERR(v, "PERSIST_610", a->pos,
 			    "invalid use of the `Name` annotation. duplicate mapping value found.");
 	}
 	return 0;
 }
 
-static int check_column_name(struct validator *v, const struct entity *e, const struct field *f)
+/* columns: the mapping values of the entity's fields seen so far */
+static int check_column_name(struct validator *v, const struct entity *e, const struct field *f,
+			     struct name_map *columns)
 {
 	const struct annotation *a = field_annotation(f, "sql", "Name");
 	const char *name = string_value(a, "value");
-	bool found = false;
+	const struct field *other;
+	bool mapped_before;
+	int r;
 
 	if (!a)
 		return 0;
@@ -780,31 +885,52 @@ static int check_column_name(struct validator *v, const struct entity *e, const 
 	}
 	if (!name)
 		return 0;
+	r = seen_before(columns, name);
+	if (r < 0)
+		return r;
+	mapped_before = r > 0;
 	if (!*name) {
 		ERR(v, "PERSIST_600", a->pos,
 		    "invalid use of the `Name` annotation. mapping value cannot be empty.");
 		return 0;
 	}
 	if (streq(name, f->bare_name)) {
-		int r = diag_add(v->d, "PERSIST_601", DIAG_WARNING, a->pos,
-				 "redundant use of the `Name` annotation. mapping value is same as "
-				 "model definition.");
+		r = diag_add(v->d, "PERSIST_601", DIAG_WARNING, a->pos,
+			     "redundant use of the `Name` annotation. mapping value is same as "
+			     "model definition.");
 		return r < 0 ? r : 0;
 	}
-	for (size_t k = 0; k < e->n_fields && !found; k++)
-		found = e->fields[k] != f && streq(e->fields[k]->bare_name, name);
-	if (found) {
+	other = entity_find_field(e, name);
+	if (other && other != f) {
 		ERR(v, "PERSIST_621", a->pos,
 		    "invalid use of the `Name` annotation. a mapping value should not conflict with a "
 		    "field name.");
 		return 0;
 	}
-	for (size_t k = 0; k < f->index && !found; k++)
-		found = streq_ptr(
-			string_value(field_annotation(e->fields[k], "sql", "Name"), "value"), name);
-	if (found)
+	if (mapped_before)
 		ERR(v, "PERSIST_610", a->pos,
 		    "invalid use of the `Name` annotation. duplicate mapping value found.");
+	return 0;
+}
+
+/* Whether items[i] (a string) repeats an earlier string item; long lists go through seen. */
+static int repeats_earlier(const struct annotation_value *items, size_t n, size_t i,
+			   struct name_map *seen)
+{
+	int r;
+
+	if (n > 8) {
+		if (seen->cap == 0) {
+			r = name_map_init(seen, n, false);
+			if (r < 0)
+				return r;
+		}
+		return seen_before(seen, items[i].string);
+	}
+	for (size_t k = 0; k < i; k++)
+		if (items[k].kind == ANNOTATION_VALUE_STRING &&
+		    streq(items[k].string, items[i].string))
+			return 1;
 	return 0;
 }
 
@@ -813,6 +939,7 @@ static int check_index(struct validator *v, const struct field *f, bool unique)
 	const char *ann = unique ? "UniqueIndex" : "Index";
 	const struct annotation *a = field_annotation(f, "sql", ann);
 	const struct annotation_value *val;
+	_cleanup_(name_map_releasep) struct name_map seen = { 0 };
 
 	if (!a)
 		return 0;
@@ -845,19 +972,19 @@ static int check_index(struct validator *v, const struct field *f, bool unique)
 	}
 	for (size_t i = 0; i < val->n_items; i++) {
 		const struct annotation_value *item = &val->items[i];
-		bool dup = false;
+		int r;
 		if (item->kind != ANNOTATION_VALUE_STRING)
 			continue;
+		r = repeats_earlier(val->items, val->n_items, i, &seen);
+		if (r < 0)
+			return r;
 		if (!*item->string) {
 			ERR(v, unique ? "PERSIST_616" : "PERSIST_615", item->pos,
 			    "invalid use of the `%s` annotation. there cannot be empty index names.",
 			    ann);
 			continue;
 		}
-		for (size_t k = 0; k < i && !dup; k++)
-			dup = val->items[k].kind == ANNOTATION_VALUE_STRING &&
-			      streq(val->items[k].string, item->string);
-		if (dup)
+		if (r > 0)
 			ERR(v, unique ? "PERSIST_614" : "PERSIST_613", item->pos,
 			    "invalid use of the `%s` annotation. duplicate index names.", ann);
 	}
@@ -1002,9 +1129,13 @@ static bool same_key_type(const struct field *fk, const struct field *key)
 	       same_annotation_value(fk, key, "Decimal", "precision");
 }
 
+/* fk_used: the keys named by the @sql:Relation of earlier fields of e */
 static int check_relation_annotation(struct validator *v, const struct entity *e,
-				     const struct field *f)
+				     const struct field *f, const struct name_map *fk_used)
 {
+	_cleanup_(name_map_releasep) struct name_map seen = { 0 };
+	int r;
+
 	const struct annotation *a = field_annotation(f, "sql", "Relation");
 	const struct annotation_value *keys;
 	const struct relation *rel = f->relation;
@@ -1032,14 +1163,17 @@ static int check_relation_annotation(struct validator *v, const struct entity *e
 	keys = annotation_field(a, "keys");
 	if (!keys || keys->kind != ANNOTATION_VALUE_LIST)
 		return 0;
-	for (size_t i = 0; i < keys->n_items; i++)
-		for (size_t k = 0; k < i; k++)
-			if (streq(keys->items[i].string, keys->items[k].string)) {
-				ERR(v, "PERSIST_429", keys->pos,
-				    "invalid use of the `Relation` annotation. keys cannot contain "
-				    "duplicates.");
-				return 0;
-			}
+	for (size_t i = 0; i < keys->n_items; i++) {
+		r = repeats_earlier(keys->items, keys->n_items, i, &seen);
+		if (r < 0)
+			return r;
+		if (r > 0) {
+			ERR(v, "PERSIST_429", keys->pos,
+			    "invalid use of the `Relation` annotation. keys cannot contain "
+			    "duplicates.");
+			return 0;
+		}
+	}
 	if (keys->n_items != ref->n_keys) {
 		ERR(v, "PERSIST_423", keys->pos,
 		    "invalid use of the `Relation` annotation. mismatched number of reference keys for "
@@ -1069,24 +1203,26 @@ static int check_relation_annotation(struct validator *v, const struct entity *e
 		}
 	}
 	/* A foreign-key field serves one relation only. */
-	for (size_t i = 0; i < keys->n_items; i++) {
-		for (size_t k = 0; k < f->index; k++) {
-			const struct annotation *pa =
-				field_annotation(e->fields[k], "sql", "Relation");
-			const struct annotation_value *pk =
-				pa ? annotation_field(pa, "keys") : NULL;
-			bool used = false;
-			if (!pk || pk->kind != ANNOTATION_VALUE_LIST)
-				continue;
-			for (size_t j = 0; j < pk->n_items && !used; j++)
-				used = streq(pk->items[j].string, keys->items[i].string);
-			if (used) {
-				ERR(v, "PERSIST_430", keys->items[i].pos,
-				    "invalid use of the `Relation` annotation. duplicated key field.");
-				return 0;
-			}
+	for (size_t i = 0; i < keys->n_items; i++)
+		if (name_map_get(fk_used, keys->items[i].string)) {
+			ERR(v, "PERSIST_430", keys->items[i].pos,
+			    "invalid use of the `Relation` annotation. duplicated key field.");
+			return 0;
 		}
-	}
+	return 0;
+}
+
+/* Remember the keys an @sql:Relation of f names, for PERSIST_430 on later fields. */
+static int note_relation_keys(const struct field *f, struct name_map *fk_used)
+{
+	const struct annotation *a = field_annotation(f, "sql", "Relation");
+	const struct annotation_value *keys = a ? annotation_field(a, "keys") : NULL;
+
+	if (!keys || keys->kind != ANNOTATION_VALUE_LIST)
+		return 0;
+	for (size_t i = 0; i < keys->n_items; i++)
+		if (seen_before(fk_used, keys->items[i].string) < 0)
+			return -ENOMEM;
 	return 0;
 }
 
@@ -1100,11 +1236,18 @@ static int stage_sql(struct validator *v)
 		return r;
 	for (size_t i = 0; i < mf->n_entities; i++) {
 		const struct entity *e = mf->entities[i];
+		_cleanup_(name_map_releasep) struct name_map columns = { 0 }, fk_used = { 0 };
+
+		r = name_map_init(&columns, 8, false);
+		if (r >= 0)
+			r = name_map_init(&fk_used, 8, false);
+		if (r < 0)
+			return r;
 		for (size_t k = 0; k < e->n_fields; k++) {
 			const struct field *f = e->fields[k];
 			if (f->n_annotations == 0)
 				continue;
-			r = check_column_name(v, e, f);
+			r = check_column_name(v, e, f, &columns);
 			if (r >= 0)
 				r = check_index(v, f, false);
 			if (r >= 0)
@@ -1116,7 +1259,9 @@ static int stage_sql(struct validator *v)
 			if (r >= 0)
 				r = check_generated(v, e, f);
 			if (r >= 0)
-				r = check_relation_annotation(v, e, f);
+				r = check_relation_annotation(v, e, f, &fk_used);
+			if (r >= 0)
+				r = note_relation_keys(f, &fk_used);
 			if (r < 0)
 				return r;
 		}
@@ -1170,6 +1315,11 @@ int model_validate(const struct model_file *mf, const char *datastore, struct di
 		return -ENOMEM;
 	v.import_kinds = kinds;
 	v.import_used = used;
+	r = name_map_init(&v.prefixes, mf->n_imports, false);
+	if (r >= 0)
+		r = name_map_init(&v.other_types, mf->n_others, false);
+	if (r < 0)
+		goto done;
 
 	r = stage_compile(&v);
 	if (r < 0 || diags->n_errors > errors)
@@ -1187,6 +1337,8 @@ int model_validate(const struct model_file *mf, const char *datastore, struct di
 		goto done;
 	r = stage_extract(&v);
 done:
+	name_map_release(&v.prefixes);
+	name_map_release(&v.other_types);
 	if (r < 0)
 		return r;
 	diag_list_sort(diags);

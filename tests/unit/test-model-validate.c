@@ -96,6 +96,26 @@ static void test_output_formats(void **state)
 	buf_release(&out);
 }
 
+static void test_cap(void **state)
+{
+	struct diag_list d = DIAG_LIST_INIT;
+	struct buf out = BUF_INIT(1 << 20);
+	(void)state;
+
+	for (unsigned i = 0; i < DIAG_LIST_MAX_ITEMS + 5; i++)
+		assert_int_equal(diag_add(&d, "PERSIST_305", DIAG_ERROR,
+					  (struct model_pos){ .line = i + 1, .column = 1 }, "e%u",
+					  i),
+				 0);
+	assert_int_equal(d.n, DIAG_LIST_MAX_ITEMS);
+	assert_int_equal(d.n_errors, DIAG_LIST_MAX_ITEMS + 5);
+	assert_int_equal(diag_list_set_file(&d, "m.bal"), 0);
+	assert_int_equal(diag_list_format_text(&d, &out), 0);
+	assert_non_null(strstr(out.buf, "\nm.bal: note: 5 more diagnostics not shown\n"));
+	diag_list_release(&d);
+	buf_release(&out);
+}
+
 static void test_json_escaping(void **state)
 {
 	struct buf out = BUF_INIT(256);
@@ -148,6 +168,7 @@ int main(void)
 		cmocka_unit_test(test_json_escaping),
 		cmocka_unit_test(test_sorted_and_staged),
 		cmocka_unit_test(test_oom),
+		cmocka_unit_test(test_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
