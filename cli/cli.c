@@ -13,6 +13,8 @@ static const struct cli_command commands[] = {
 	{ "init", cmd_init, "create persist/ and a model file" },
 	{ "add", cmd_add, "bind a model to a datastore in Ballerina.toml for `bal build`" },
 	{ "models", cmd_models, "list the models with status, datastore and diagnostic counts" },
+	{ "generate", cmd_generate, "generate the client, types and scripts of a model once" },
+	{ "build", cmd_build, "generate the clients of the models bound in Ballerina.toml" },
 	{ "check", cmd_check, "validate every model and print its diagnostics" },
 	{ NULL, NULL, NULL },
 };

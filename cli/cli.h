@@ -36,6 +36,8 @@ struct model_set;
 /* Load every model of dir with its binding's datastore rules (cmd-models.c). Prints why it
  * fails. */
 int cli_load_models(const char *dir, struct project_config **ret_config, struct model_set **ret);
+int cmd_generate(const struct cli_global *g, int argc, char **argv);
+int cmd_build(const struct cli_global *g, int argc, char **argv);
 int cmd_check(const struct cli_global *g, int argc, char **argv);
 
 /* The whole `persist` program, callable from tests. */

@@ -31,8 +31,7 @@ static const char *sheet_metadata(struct gen_client *g, const struct client_enti
 	size_t n = gc_columns(g, e, &cols);
 
 	if (n > SHEET_MAX_COLUMNS) {
-		if (g->r >= 0)
-			g->r = -E2BIG;
+		gc_fail(g, -E2BIG);
 		return "";
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -207,8 +206,7 @@ static void sheets_after_resources(struct gen_client *g)
 			if (!gc_is_association(e->fields[j]))
 				continue;
 			if (GROW(v, cap, n + 1) < 0) {
-				if (g->r >= 0)
-					g->r = -ENOMEM;
+				gc_fail(g, -ENOMEM);
 				return;
 			}
 			v[n].e = e;
@@ -220,8 +218,7 @@ static void sheets_after_resources(struct gen_client *g)
 	names = new0(const char *, n);
 	order = new0(size_t, n);
 	if (!names || !order) {
-		if (g->r >= 0)
-			g->r = -ENOMEM;
+		gc_fail(g, -ENOMEM);
 		return;
 	}
 	for (size_t i = 0; i < n; i++)

@@ -13,7 +13,7 @@
 
 /* ---- writing ----------------------------------------------------------------------------- */
 
-static void gc_fail(struct gen_client *g, int r)
+void gc_fail(struct gen_client *g, int r)
 {
 	if (r < 0 && g->r >= 0)
 		g->r = r;

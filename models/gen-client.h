@@ -71,6 +71,8 @@ extern const struct client_flavour client_flavour_mysql, client_flavour_mssql,
 
 /* ---- writing (sticky error: a failed call records g->r and later calls do nothing) ---- */
 
+/* Record r when it is the first failure. */
+void gc_fail(struct gen_client *g, int r);
 /* Append text as is. */
 _printf_(2, 3) void gc_printf(struct gen_client *g, const char *fmt, ...);
 /* One line: indent levels of four spaces, the text, a newline. */

@@ -110,8 +110,8 @@ _must_check_ int gen_config_toml(const char *existing, size_t len, enum datastor
 /* Ballerina.toml with the native dependency of d and of test (DATASTORE_INVALID for none)
  * (persist-cli.md §4); build_tool selects the versions the build integration packs. Returns 1 when
  * out differs from the text, 0 when nothing is added. An incompatible existing version is -EINVAL
- * with upstream's message in reterr; an older compatible one sets *ret_warning (may be NULL) to
- * upstream's warning text (static storage of the caller: warning[warning_size]). */
+ * with upstream's message in reterr; an older compatible one writes upstream's warning into
+ * warning[warning_size] (may be NULL; "" when there is none). */
 _must_check_ int gen_native_dependency(const char *text, size_t len, enum datastore d,
 				       enum datastore test, bool build_tool, struct buf *out,
 				       char *warning, size_t warning_size, struct pd_error *reterr);
