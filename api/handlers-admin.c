@@ -2,7 +2,9 @@
 
 #include <jansson.h>
 
+#include "api/events.h"
 #include "api/handlers.h"
+#include "api/http.h"
 #include "api/request.h"
 
 int handle_healthz(struct request *req)
@@ -16,4 +18,9 @@ int handle_version(struct request *req)
 				  json_pack("{s:s, s:s, s:s}", "name", PACKAGE_NAME, "version",
 					    PACKAGE_VERSION, "upstreamCompatibility",
 					    "bal persist 1.9.1"));
+}
+
+int handle_events(struct request *req)
+{
+	return event_bus_serve(request_options(req)->events, req);
 }

@@ -7,5 +7,17 @@ struct request;
 /* handlers-admin.c */
 int handle_healthz(struct request *req);
 int handle_version(struct request *req);
+int handle_events(struct request *req);
+
+/* handlers-models.c */
+int handle_readyz(struct request *req);
+int handle_models_list(struct request *req);
+int handle_model_get(struct request *req);
+int handle_model_source_get(struct request *req);
+int handle_model_source_put(struct request *req);
+
+/* handlers-project.c */
+int handle_model_init(struct request *req);
+int handle_model_add(struct request *req);
 
 #endif

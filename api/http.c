@@ -16,9 +16,11 @@
 
 #include "api/http.h"
 #include "api/problem.h"
+#include "api/registry.h"
 #include "api/request.h"
 #include "api/router.h"
 #include "base/alloc.h"
+#include "base/hash.h"
 #include "base/log.h"
 #include "base/strutil.h"
 
@@ -89,6 +91,30 @@ int request_add_header(struct request *req, const char *name, const char *value)
 	return 0;
 }
 
+/* If-None-Match / If-Match lists: "*" or comma-separated entity tags (weak ones compared by
+ * their opaque part, as RFC 9110's weak comparison does for If-None-Match). */
+bool etag_matches(const char *header, const char *etag)
+{
+	const char *p = header;
+
+	while (*p) {
+		size_t n;
+		while (*p == ' ' || *p == ',' || *p == '\t')
+			p++;
+		if (*p == '*')
+			return true;
+		if (p[0] == 'W' && p[1] == '/')
+			p += 2;
+		n = strcspn(p, ",");
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == strlen(etag) && strncmp(p, etag, n) == 0)
+			return true;
+		p += strcspn(p, ",");
+	}
+	return false;
+}
+
 int request_reply_bytes(struct request *req, unsigned status, const char *content_type,
 			const void *data, size_t len)
 {
@@ -96,8 +122,32 @@ int request_reply_bytes(struct request *req, unsigned status, const char *conten
 	struct MHD_Response *resp;
 	enum MHD_Result ok;
 
+	char etag[24] = "";
+
 	if (req->replied)
 		return -EALREADY;
+	if (status == 200 && (streq(req->method, "GET") || streq(req->method, "HEAD"))) {
+		const char *inm = request_header(req, MHD_HTTP_HEADER_IF_NONE_MATCH);
+		bool have = false;
+
+		for (unsigned i = 0; i < p->n_headers; i++)
+			if (strcasecmp(p->headers[i][0], "ETag") == 0) {
+				if (snprintf_checked(etag, sizeof(etag), "%s", p->headers[i][1]) <
+				    0)
+					etag[0] = '\0'; /* not ours: do not compare */
+				have = true;
+			}
+		if (!have) {
+			(void)snprintf(etag, sizeof(etag), "\"%016" PRIx64 "\"",
+				       fnv1a64(data, len));
+			if (request_add_header(req, "ETag", etag) < 0)
+				etag[0] = '\0';
+		}
+		if (etag[0] && inm && etag_matches(inm, etag)) {
+			status = 304;
+			len = 0;
+		}
+	}
 	resp = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return -ENOMEM;
@@ -176,6 +226,7 @@ static void request_free(struct request_private *p)
 	for (unsigned i = 0; i < p->req.n_params; i++)
 		mem_free(p->req.params[i]);
 	buf_release(&p->req.body);
+	snapshot_unref(p->req.snap);
 	mem_free(p);
 }
 
@@ -249,6 +300,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 		p->req.id = s->id_base + atomic_fetch_add(&s->next_id, 1);
 		(void)snprintf(p->req.id_str, sizeof(p->req.id_str), "%016" PRIx64, p->req.id);
 		buf_init(&p->req.body, s->opts.max_body_bytes);
+		if (s->opts.registry)
+			p->req.snap = registry_snapshot(s->opts.registry);
 		atomic_fetch_add(&s->active, 1);
 		*req_cls = p;
 
@@ -356,6 +409,11 @@ oom:
 	mem_free(s->read_token);
 	mem_free(s);
 	return -ENOMEM;
+}
+
+const struct http_options *request_options(const struct request *req)
+{
+	return &req->server->opts;
 }
 
 unsigned http_server_active(const struct http_server *s)

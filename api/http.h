@@ -16,9 +16,14 @@ struct http_options {
 	unsigned connection_timeout_s; /* idle connections are closed after this */
 	const char *api_token; /* NULL: no auth */
 	const char *read_token; /* NULL: none; allows GET/HEAD only */
+	struct registry *registry; /* the live models; each request takes a snapshot */
+	const char *project_dir;
+	size_t max_file_bytes; /* largest model file PUT .../source accepts */
+	struct event_bus *events; /* GET /events */
 };
 
 struct http_server;
+struct registry;
 
 _must_check_ int http_server_start(const struct http_options *opts, struct http_server **ret);
 /* Stop accepting, wait up to drain for in-flight requests, then stop the workers and free. */

@@ -11,7 +11,9 @@
 #include "base/time-util.h"
 
 struct MHD_Connection;
+struct http_options;
 struct http_server;
+struct snapshot;
 
 #define ROUTE_MAX_PARAMS 8
 
@@ -30,7 +32,12 @@ struct request {
 	/* Path parameters of the matched route, percent-decoded, in pattern order. */
 	unsigned n_params;
 	char *params[ROUTE_MAX_PARAMS];
+	/* The registry as it was when the request arrived (NULL without a registry). */
+	struct snapshot *snap;
 };
+
+/* The server's options: project directory, limits. */
+const struct http_options *request_options(const struct request *req);
 
 /* A request header's value (case-insensitive name) or a query argument; NULL when absent.
  * Borrowed from MHD. */
@@ -49,6 +56,9 @@ int request_reply_problem_json(struct request *req, json_t *problem);
 /* Queue raw bytes with a content type; the bytes are copied. */
 int request_reply_bytes(struct request *req, unsigned status, const char *content_type,
 			const void *data, size_t len);
+/* Whether an If-Match / If-None-Match header value lists etag (or is "*"). */
+bool etag_matches(const char *header, const char *etag);
+
 /* Add a response header to the next reply (name and value are copied). */
 int request_add_header(struct request *req, const char *name, const char *value);
 

@@ -13,6 +13,16 @@
 static const struct route routes[] = {
 	{ "GET", "/healthz", handle_healthz },
 	{ "GET", "/version", handle_version },
+	{ "GET", "/readyz", handle_readyz },
+	{ "GET", "/events", handle_events },
+	{ "GET", "/models", handle_models_list },
+	{ "GET", "/models/{m}", handle_model_get },
+	{ "GET", "/models/{m}/source", handle_model_source_get },
+	{ "PUT", "/models/{m}/source", handle_model_source_put },
+	{ "POST", "/models/{m}/init", handle_model_init },
+	{ "POST", "/models/{m}/add", handle_model_add },
+	{ "POST", "/init", handle_model_init },
+	{ "POST", "/add", handle_model_add },
 };
 
 const struct route *router_routes(unsigned *ret_n)

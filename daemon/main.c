@@ -13,7 +13,10 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "api/events.h"
 #include "api/http.h"
+#include "api/registry.h"
+#include "base/alloc.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "base/socket-util.h"
@@ -21,11 +24,16 @@
 #include "daemon/daemon-config.h"
 #include "daemon/loop.h"
 #include "daemon/notify.h"
+#include "daemon/watch.h"
 
 struct daemon {
 	struct config cfg;
 	struct loop *loop;
 	struct http_server *http;
+	struct registry *registry;
+	struct watch *watch;
+	struct event_bus *events;
+	int heartbeat_fd;
 	int signal_fd;
 	int watchdog_fd;
 };
@@ -210,6 +218,73 @@ static int open_listener(struct daemon *d)
 	return fd;
 }
 
+static const char *const change_names[] = {
+	[MODEL_ADDED] = "added",
+	[MODEL_CHANGED] = "changed",
+	[MODEL_REMOVED] = "removed",
+};
+
+/* Re-read what changed, publish, and tell what happened. */
+static void reload_models(struct daemon *d, char *const *changed, size_t n_changed, bool rescan,
+			  bool config)
+{
+	struct model_change *c = NULL;
+	size_t n = 0;
+	int r;
+
+	r = registry_reload(d->registry, changed, n_changed, rescan, config, &c, &n);
+	if (r < 0) {
+		log_error_errno(r, "cannot reload the models: %m; keeping the previous state");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct snapshot *snap;
+		struct model_state *m;
+		json_t *data;
+
+		log_info("model '%s' %s (%s)", c[i].name, change_names[c[i].kind],
+			 c[i].kind == MODEL_REMOVED ? "gone" : model_status_to_string(c[i].status));
+		if (!d->events)
+			continue;
+		snap = registry_snapshot(d->registry);
+		m = c[i].kind == MODEL_REMOVED ? NULL : model_set_find(snap->models, c[i].name);
+		data = json_pack("{s:s, s:I}", "model", c[i].name, "generation",
+				 (json_int_t)snap->generation);
+		if (data && m) {
+			json_object_set_new(data, "status",
+					    json_string(model_status_to_string(m->status)));
+			json_object_set_new(data, "file", json_string(m->entry.path));
+			json_object_set_new(data, "errors",
+					    json_integer((json_int_t)m->diags.n_errors));
+			json_object_set_new(data, "warnings",
+					    json_integer((json_int_t)m->diags.n_warnings));
+		}
+		{
+			bool broken = c[i].kind != MODEL_REMOVED && c[i].status != MODEL_VALID &&
+				      c[i].status != MODEL_EMPTY;
+			const char *type = c[i].kind == MODEL_REMOVED ? "model.removed"
+					   : c[i].kind == MODEL_ADDED ? "model.added"
+					   : broken		      ? "model.invalid"
+								      : "model.changed";
+			(void)event_bus_publish(d->events, type, json_incref(data));
+			/* A new model that is already broken is announced, then reported. */
+			if (c[i].kind == MODEL_ADDED && broken)
+				(void)event_bus_publish(d->events, "model.invalid",
+							json_incref(data));
+			json_decref(data);
+		}
+		snapshot_unref(snap);
+	}
+	mem_free(c);
+}
+
+static void on_files_changed(const struct watch_changes *c, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	reload_models(d, c->models, c->n_models, c->rescan, c->ballerina_toml || c->config_toml);
+}
+
 static int on_signal(struct loop *l, int fd, uint32_t events, void *userdata)
 {
 	struct daemon *d = userdata;
@@ -224,6 +299,7 @@ static int on_signal(struct loop *l, int fd, uint32_t events, void *userdata)
 		log_info("SIGHUP: reloading");
 		reload_config(d);
 		log_set_max_level(d->cfg.log_level);
+		reload_models(d, NULL, 0, true, true);
 		notify_ready();
 		notify_status("serving %s", d->cfg.project);
 		log_info("reload complete");
@@ -249,6 +325,31 @@ static int on_watchdog(struct loop *l, int fd, uint32_t events, void *userdata)
 	if (read(fd, &ticks, sizeof(ticks)) == sizeof(ticks))
 		notify_watchdog();
 	return 0;
+}
+
+static int on_heartbeat(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct daemon *d = userdata;
+	uint64_t ticks;
+
+	(void)l;
+	(void)events;
+	if (read(fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+		event_bus_heartbeat(d->events);
+	return 0;
+}
+
+/* Every 15 s a comment line on each event stream, so idle proxies keep it open. */
+static int setup_heartbeat(struct daemon *d)
+{
+	struct itimerspec its = { .it_interval = { 15, 0 }, .it_value = { 15, 0 } };
+
+	d->heartbeat_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->heartbeat_fd < 0)
+		return -errno;
+	if (timerfd_settime(d->heartbeat_fd, 0, &its, NULL) < 0)
+		return -errno;
+	return loop_add_fd(d->loop, d->heartbeat_fd, EPOLLIN, on_heartbeat, d);
 }
 
 static int setup_watchdog(struct daemon *d)
@@ -306,6 +407,29 @@ static int run(struct daemon *d)
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the watchdog timer: %m");
 
+	{
+		struct model_set_limits lim = { .max_models = PROJECT_MAX_MODELS_DEFAULT,
+						.max_file_bytes = d->cfg.max_file_bytes };
+		r = registry_new(d->cfg.project, &lim, &d->registry);
+		if (r < 0)
+			return log_error_errno(r, "cannot create the model registry: %m");
+	}
+	{
+		struct event_bus_options eo = { .ring_events = 1024, .max_clients = 64 };
+		r = event_bus_new(&eo, &d->events);
+		if (r >= 0)
+			r = setup_heartbeat(d);
+		if (r < 0)
+			return log_error_errno(r, "cannot set up the event stream: %m");
+	}
+	r = watch_new(d->cfg.project, d->cfg.debounce_ms * 1000, on_files_changed, d, &d->watch);
+	if (r >= 0)
+		r = watch_attach(d->watch, d->loop);
+	if (r < 0)
+		return log_error_errno(r, "cannot watch '%s': %m", d->cfg.project);
+	/* Watch first, then load: a save in between is seen by both, never by neither. */
+	reload_models(d, NULL, 0, true, true);
+
 	fd = open_listener(d);
 	if (fd < 0)
 		return fd;
@@ -318,6 +442,10 @@ static int run(struct daemon *d)
 		.connection_timeout_s = (unsigned)((d->cfg.connection_timeout_ms + 999) / 1000),
 		.api_token = d->cfg.api_token,
 		.read_token = d->cfg.read_token,
+		.registry = d->registry,
+		.project_dir = d->cfg.project,
+		.max_file_bytes = d->cfg.max_file_bytes,
+		.events = d->events,
 	};
 	r = http_server_start(&ho, &d->http);
 	if (r < 0) {
@@ -332,6 +460,7 @@ static int run(struct daemon *d)
 	r = loop_run(d->loop);
 
 	notify_stopping();
+	event_bus_close(d->events);
 	http_server_stop(d->http, d->cfg.shutdown_timeout_ms * 1000);
 	d->http = NULL;
 	if (r < 0)
@@ -342,7 +471,7 @@ static int run(struct daemon *d)
 
 int main(int argc, char **argv)
 {
-	struct daemon d = { .signal_fd = -1, .watchdog_fd = -1 };
+	struct daemon d = { .signal_fd = -1, .watchdog_fd = -1, .heartbeat_fd = -1 };
 	int r;
 
 	log_open("persistd");
@@ -366,6 +495,11 @@ int main(int argc, char **argv)
 
 	r = run(&d);
 
+	d.watch = watch_free(d.watch);
+	d.registry = registry_free(d.registry);
+	d.events = event_bus_free(d.events);
+	if (d.heartbeat_fd >= 0)
+		(void)close(d.heartbeat_fd);
 	d.loop = loop_free(d.loop);
 	if (d.signal_fd >= 0)
 		(void)close(d.signal_fd);

@@ -158,6 +158,13 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
 	line[l] = '\0';
 	while (l > 0 && (line[l - 1] == '\r' || line[l - 1] == '\n'))
 		line[--l] = '\0';
+	if (strncasecmp(line, "ETag: ", 6) == 0) {
+		size_t k = strlen(line + 6);
+		if (k >= sizeof(r->etag))
+			k = sizeof(r->etag) - 1;
+		memcpy(r->etag, line + 6, k);
+		r->etag[k] = '\0';
+	}
 	if (strncasecmp(line, "Allow: ", 7) == 0) {
 		size_t k = strlen(line + 7);
 		if (k >= sizeof(r->allow))
@@ -184,6 +191,8 @@ int http_request(const char *method, const char *url, const char *body, size_t b
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+	/* Send paths as written: the tests probe "..", "%2e%2e" and friends. */
+	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &g);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);

@@ -17,6 +17,7 @@ struct http_result {
 	size_t len;
 	char content_type[128];
 	char allow[128];
+	char etag[64];
 };
 
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
