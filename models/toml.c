@@ -11,6 +11,7 @@
 #include "base/alloc.h"
 #include "base/buf.h"
 #include "base/fileio.h"
+#include "base/hash.h"
 #include "base/strutil.h"
 #include "models/toml.h"
 
@@ -521,6 +522,7 @@ static struct toml_table *table_free(struct toml_table *t)
 		value_release(&t->items[i].value);
 	}
 	mem_free(t->items);
+	mem_free(t->index);
 	mem_free(t);
 	return NULL;
 }
@@ -557,11 +559,59 @@ static void value_release(struct toml_value *v)
 	v->type = TOML_BOOL;
 }
 
+#define INDEX_MIN_ITEMS 16
+
+static size_t index_slot(const struct toml_table *t, const char *key, size_t len)
+{
+	return (size_t)fnv1a64(key, len) & (t->index_cap - 1);
+}
+
+static void index_insert(struct toml_table *t, size_t item)
+{
+	size_t i = index_slot(t, t->items[item].key, t->items[item].key_len);
+
+	while (t->index[i])
+		i = (i + 1) & (t->index_cap - 1);
+	t->index[i] = item + 1;
+}
+
+/* Make room in the index for one more item, rebuilding it at twice the size when it would
+ * pass half full. */
+static int index_reserve(struct toml_table *t)
+{
+	size_t need = t->n_items + 1, cap;
+	size_t *idx;
+
+	if (need < INDEX_MIN_ITEMS || (t->index && need * 2 <= t->index_cap))
+		return 0;
+	cap = 64;
+	while (cap < need * 4)
+		cap *= 2;
+	idx = new0(size_t, cap);
+	if (!idx)
+		return -ENOMEM;
+	mem_free(t->index);
+	t->index = idx;
+	t->index_cap = cap;
+	for (size_t i = 0; i < t->n_items; i++)
+		index_insert(t, i);
+	return 0;
+}
+
 const struct toml_keyval *toml_table_find(const struct toml_table *t, const char *key,
 					  size_t key_len)
 {
 	if (!t)
 		return NULL;
+	if (t->index) {
+		for (size_t i = index_slot(t, key, key_len); t->index[i];
+		     i = (i + 1) & (t->index_cap - 1)) {
+			const struct toml_keyval *kv = &t->items[t->index[i] - 1];
+			if (kv->key_len == key_len && memcmp(kv->key, key, key_len) == 0)
+				return kv;
+		}
+		return NULL;
+	}
 	for (size_t i = 0; i < t->n_items; i++)
 		if (t->items[i].key_len == key_len && memcmp(t->items[i].key, key, key_len) == 0)
 			return &t->items[i];
@@ -584,6 +634,9 @@ static int table_append(struct toml_table *t, char **key, size_t key_len,
 	r = GROW(t->items, t->alloc_items, t->n_items + 1);
 	if (r < 0)
 		return r;
+	r = index_reserve(t);
+	if (r < 0)
+		return r;
 	kv = &t->items[t->n_items++];
 	*kv = (struct toml_keyval){
 		.key = TAKE_PTR(*key),
@@ -592,6 +645,8 @@ static int table_append(struct toml_table *t, char **key, size_t key_len,
 		.value = *value,
 	};
 	*value = (struct toml_value){ .type = TOML_BOOL };
+	if (t->index)
+		index_insert(t, t->n_items - 1);
 	if (ret)
 		*ret = kv;
 	return 0;

@@ -90,6 +90,10 @@ struct toml_table {
 	 * section (its header line, or its last key/value line, including the line break), where
 	 * new keys go. */
 	size_t section_end;
+	/* Open-addressing index over items (slot = item index + 1) once a table grows past a
+	 * few keys, so lookups stay constant-time on hostile input. */
+	size_t *index;
+	size_t index_cap;
 };
 
 struct toml_array {

@@ -313,6 +313,39 @@ static void test_depth_limit(void **state)
 	buf_release(&b);
 }
 
+/* Lookups use an index past a few keys: a table with many keys parses in linear time, and
+ * duplicates are still found. */
+static void test_many_keys(void **state)
+{
+	struct buf b = BUF_INIT(16 << 20);
+	struct toml_doc *doc;
+	const struct toml_table *t;
+	struct pd_error e;
+	char key[32];
+
+	(void)state;
+	assert_int_equal(buf_adds(&b, "[t]\n"), 0);
+	for (int i = 0; i < 200000; i++)
+		assert_int_equal(buf_addf(&b, "k%d = %d\n", i, i), 0);
+	doc = parse_ok(b.buf);
+	t = toml_get_table(doc->root, "t");
+	assert_int_equal(t->n_items, 200000);
+	for (int i = 0; i < 200000; i += 997) {
+		const struct toml_keyval *kv;
+		(void)snprintf(key, sizeof(key), "k%d", i);
+		kv = toml_table_find(t, key, strlen(key));
+		assert_non_null(kv);
+		assert_int_equal(kv->value.u.integer, i);
+		assert_int_equal(kv - t->items, i);
+	}
+	assert_null(toml_table_find(t, "k200000", 7));
+	toml_doc_free(doc);
+	assert_int_equal(buf_adds(&b, "k123456 = 0\n"), 0);
+	e = parse_bad(b.buf);
+	assert_int_equal(e.line, 200002);
+	buf_release(&b);
+}
+
 static void test_empty_and_bom(void **state)
 {
 	struct toml_doc *doc = parse_ok("");
@@ -404,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_invalid_values),
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_depth_limit),
+		cmocka_unit_test(test_many_keys),
 		cmocka_unit_test(test_empty_and_bom),
 		cmocka_unit_test(test_split_key),
 		cmocka_unit_test(test_file),
