@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "base/alloc.h"
 #include "base/buf.h"
 #include "models/naming.h"
 
@@ -274,6 +276,30 @@ static void test_const_name(void **state)
 	check_const("A", "A");
 }
 
+static void test_out_of_memory(void **state)
+{
+	(void)state;
+	for (long n = 0;; n++) {
+		struct buf b = BUF_INIT(1024);
+		int r;
+		bool hit;
+
+		(void)alloc_fail_after(n);
+		r = naming_resource_name("MedicalNeed", &b);
+		hit = alloc_failed();
+		(void)alloc_fail_after(-1);
+		if (!hit) {
+			assert_int_equal(r, 0);
+			assert_string_equal(b.buf, "medicalneeds");
+			buf_release(&b);
+			break;
+		}
+		assert_int_equal(r, -ENOMEM);
+		assert_int_equal(b.len, 0);
+		buf_release(&b);
+	}
+}
+
 static void test_capped(void **state)
 {
 	struct buf b = BUF_INIT(3);
@@ -287,9 +313,10 @@ static void test_capped(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_uncountable), cmocka_unit_test(test_irregular),
-		cmocka_unit_test(test_rules),	    cmocka_unit_test(test_resource_name),
-		cmocka_unit_test(test_const_name),  cmocka_unit_test(test_capped),
+		cmocka_unit_test(test_uncountable),   cmocka_unit_test(test_irregular),
+		cmocka_unit_test(test_rules),	      cmocka_unit_test(test_resource_name),
+		cmocka_unit_test(test_const_name),    cmocka_unit_test(test_capped),
+		cmocka_unit_test(test_out_of_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
