@@ -26,7 +26,7 @@ static bool name_equal(const struct name_map *m, const char *a, const char *b)
 	return m->fold_case ? strcasecmp(a, b) == 0 : strcmp(a, b) == 0;
 }
 
-int name_map_init(struct name_map *m, size_t expected, bool fold_case)
+static int alloc_table(struct name_map *m, size_t expected)
 {
 	size_t cap = 8;
 
@@ -39,9 +39,17 @@ int name_map_init(struct name_map *m, size_t expected, bool fold_case)
 	if (!m->slots)
 		return -ENOMEM;
 	m->cap = cap;
-	m->n = 0;
-	m->fold_case = fold_case;
 	return 0;
+}
+
+int name_map_init(struct name_map *m, size_t expected, bool fold_case)
+{
+	m->slots = NULL;
+	m->cap = m->n = 0;
+	m->fold_case = fold_case;
+	if (expected <= NAME_MAP_SMALL)
+		return 0;
+	return alloc_table(m, expected);
 }
 
 void name_map_release(struct name_map *m)
@@ -51,7 +59,8 @@ void name_map_release(struct name_map *m)
 	m->cap = m->n = 0;
 }
 
-static struct name_slot *find_slot(const struct name_map *m, const char *key, uint32_t h)
+/* The slot holding key, or the empty slot where it would go (hashed mode only). */
+static struct name_slot *probe(const struct name_map *m, const char *key, uint32_t h)
 {
 	size_t i = h & (m->cap - 1);
 
@@ -63,72 +72,87 @@ static struct name_slot *find_slot(const struct name_map *m, const char *key, ui
 	return &m->slots[i];
 }
 
-static int rehash(struct name_map *m)
+/* The slot holding key, NULL when absent (either mode). */
+static struct name_slot *lookup(const struct name_map *m, const char *key, uint32_t h)
 {
+	struct name_slot *s;
+
+	if (!m->slots) {
+		for (size_t i = 0; i < m->n; i++)
+			if (m->small[i].hash == h && name_equal(m, m->small[i].key, key))
+				return (struct name_slot *)&m->small[i];
+		return NULL;
+	}
+	s = probe(m, key, h);
+	return s->key ? s : NULL;
+}
+
+static int grow(struct name_map *m)
+{
+	struct name_slot *old = m->slots ? m->slots : m->small;
+	size_t old_cap = m->slots ? m->cap : m->n;
 	struct name_map bigger = { .fold_case = m->fold_case };
 	int r;
 
-	r = name_map_init(&bigger, m->cap, m->fold_case);
+	r = alloc_table(&bigger, MAX(m->n * 2, (size_t)NAME_MAP_SMALL * 2));
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->slots[i].key)
-			*find_slot(&bigger, m->slots[i].key, m->slots[i].hash) = m->slots[i];
-	bigger.n = m->n;
-	name_map_release(m);
-	*m = bigger;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].key)
+			*probe(&bigger, old[i].key, old[i].hash) = old[i];
+	mem_free(m->slots);
+	m->slots = bigger.slots;
+	m->cap = bigger.cap;
 	return 0;
 }
 
 int name_map_add(struct name_map *m, const char *key, void *value, void **ret_existing)
 {
 	uint32_t h = name_hash(key, m->fold_case);
-	struct name_slot *s;
+	struct name_slot *s = lookup(m, key, h);
 	int r;
 
-	s = find_slot(m, key, h);
-	if (s->key) {
+	if (s) {
 		if (ret_existing)
 			*ret_existing = s->value;
 		return 1;
 	}
-	if ((m->n + 1) * 2 > m->cap) {
-		r = rehash(m);
+	if (!m->slots && m->n < NAME_MAP_SMALL) {
+		m->small[m->n++] = (struct name_slot){ .key = key, .value = value, .hash = h };
+		return 0;
+	}
+	if (!m->slots || (m->n + 1) * 2 > m->cap) {
+		r = grow(m);
 		if (r < 0)
 			return r;
-		s = find_slot(m, key, h);
 	}
-	s->key = key;
-	s->value = value;
-	s->hash = h;
+	*probe(m, key, h) = (struct name_slot){ .key = key, .value = value, .hash = h };
 	m->n++;
 	return 0;
 }
 
 int name_map_set(struct name_map *m, const char *key, void *value, void **ret_old)
 {
-	struct name_slot *s;
-	void *old = NULL;
+	struct name_slot *s = lookup(m, key, name_hash(key, m->fold_case));
 	int r;
 
-	r = name_map_add(m, key, value, &old);
+	if (s) {
+		if (ret_old)
+			*ret_old = s->value;
+		s->value = value;
+		return 0;
+	}
+	r = name_map_add(m, key, value, NULL);
 	if (r < 0)
 		return r;
-	if (r > 0) {
-		s = find_slot(m, key, name_hash(key, m->fold_case));
-		s->value = value;
-	}
 	if (ret_old)
-		*ret_old = r > 0 ? old : NULL;
+		*ret_old = NULL;
 	return 0;
 }
 
 void *name_map_get(const struct name_map *m, const char *key)
 {
-	struct name_slot *s;
+	struct name_slot *s = lookup(m, key, name_hash(key, m->fold_case));
 
-	if (m->cap == 0)
-		return NULL;
-	s = find_slot(m, key, name_hash(key, m->fold_case));
-	return s->key ? s->value : NULL;
+	return s ? s->value : NULL;
 }

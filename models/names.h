@@ -1,6 +1,8 @@
 /* A set of names with one value each, for the duplicate and lookup checks of the validator and
  * relation inference: a hostile model with 50000 entities or fields must not make those
- * quadratic. Open addressing; keys are borrowed and must outlive the map. */
+ * quadratic, while the usual handful of names should cost no allocation. Up to
+ * NAME_MAP_SMALL names live inline and are searched linearly; past that the map switches to
+ * open addressing. Keys are borrowed and must outlive the map. */
 #ifndef MODELS_NAMES_H
 #define MODELS_NAMES_H
 
@@ -10,6 +12,8 @@
 
 #include "base/macro.h"
 
+#define NAME_MAP_SMALL 16
+
 struct name_slot {
 	const char *key;
 	void *value;
@@ -17,12 +21,13 @@ struct name_slot {
 };
 
 struct name_map {
-	struct name_slot *slots;
+	struct name_slot *slots; /* NULL while the names fit in small */
 	size_t cap, n;
 	bool fold_case; /* ASCII case-insensitive keys */
+	struct name_slot small[NAME_MAP_SMALL];
 };
 
-/* Room for expected names without rehashing. */
+/* Room for expected names without rehashing (no allocation for up to NAME_MAP_SMALL). */
 _must_check_ int name_map_init(struct name_map *m, size_t expected, bool fold_case);
 void name_map_release(struct name_map *m);
 static inline void name_map_releasep(struct name_map *m)

@@ -168,20 +168,35 @@ static size_t prev_end(const struct parser *p)
 
 /* Words that cannot name a field, entity or enum member without a quote. Only the ones whose
  * misuse would otherwise parse into something surprising are listed. */
-static const char *const reserved_words[] = {
-	"any",	  "anydata",  "boolean", "byte",   "decimal",  "enum",	   "error",
-	"float",  "function", "future",	 "handle", "import",   "int",	   "json",
-	"map",	  "never",    "object",	 "public", "private",  "readonly", "record",
-	"stream", "string",   "table",	 "type",   "typedesc", "xml",	   "const",
-	"final",  "var",      "true",	 "false",  "null",
+#define WORD(w)                  \
+	{                        \
+		w, sizeof(w) - 1 \
+	}
+static const struct {
+	const char *word;
+	size_t len;
+} reserved_words[] = {
+	WORD("any"),	  WORD("anydata"), WORD("boolean"), WORD("byte"),     WORD("decimal"),
+	WORD("enum"),	  WORD("error"),   WORD("float"),   WORD("function"), WORD("future"),
+	WORD("handle"),	  WORD("import"),  WORD("int"),	    WORD("json"),     WORD("map"),
+	WORD("never"),	  WORD("object"),  WORD("public"),  WORD("private"),  WORD("readonly"),
+	WORD("record"),	  WORD("stream"),  WORD("string"),  WORD("table"),    WORD("type"),
+	WORD("typedesc"), WORD("xml"),	   WORD("const"),   WORD("final"),    WORD("var"),
+	WORD("true"),	  WORD("false"),   WORD("null"),
 };
+#undef WORD
 
 static bool is_reserved(const struct parser *p, const struct token *t)
 {
-	if (t->kind != TOKEN_IDENT || t->quoted)
+	const char *text = p->text + t->offset;
+
+	/* all of them are lowercase words of three to eight letters */
+	if (t->kind != TOKEN_IDENT || t->quoted || t->len < 3 || t->len > 8 || text[0] < 'a' ||
+	    text[0] > 'z')
 		return false;
 	for (size_t i = 0; i < ELEMENTSOF(reserved_words); i++)
-		if (tok_text_is(p, t, reserved_words[i]))
+		if (t->len == reserved_words[i].len && text[0] == reserved_words[i].word[0] &&
+		    memcmp(text, reserved_words[i].word, t->len) == 0)
 			return true;
 	return false;
 }
@@ -650,6 +665,9 @@ static int parse_primary_type(struct parser *p, struct tnode **ret)
 		n = tnode_new(p, TNODE_SINGLETON, t);
 		break;
 	case TOKEN_IDENT:
+		/* type keywords are all lowercase; entity names usually are not */
+		if (t->quoted || p->text[t->offset] < 'a' || p->text[t->offset] > 'z')
+			goto name;
 		if (is_kw(p, t, "record")) {
 			n = tnode_new(p, TNODE_RECORD, t);
 			if (!n)
@@ -741,6 +759,7 @@ static int parse_primary_type(struct parser *p, struct tnode **ret)
 			if (done)
 				break;
 		}
+name:
 		advance(p);
 		if (cur(p)->kind == TOKEN_COLON) {
 			advance(p);
@@ -919,7 +938,8 @@ static int field_type_from_tnode(struct parser *p, const struct tnode *root, str
 		bare = bare_identifier(ft->name);
 		ft->kind = FIELD_TYPE_NAME;
 		for (size_t i = 0; i < ELEMENTSOF(builtin_types); i++)
-			if (strcmp(bare, builtin_types[i].name) == 0)
+			if (bare[0] == builtin_types[i].name[0] &&
+			    strcmp(bare, builtin_types[i].name) == 0)
 				ft->kind = builtin_types[i].kind;
 		ft->label = bare;
 		return 0;

@@ -192,72 +192,85 @@ static int read_index(struct arena *ar, const struct field *f, const struct anno
 	return 0;
 }
 
+/* One pass over the field's annotations; as field_annotation() would, the first annotation of
+ * each kind is the one that counts. */
 static int read_field_annotations(struct arena *ar, struct field *f)
 {
-	const struct annotation *a;
-	int r;
+	enum {
+		SEEN_NAME = 1 << 0,
+		SEEN_VARCHAR = 1 << 1,
+		SEEN_CHAR = 1 << 2,
+		SEEN_DECIMAL = 1 << 3,
+		SEEN_RELATION = 1 << 4,
+		SEEN_INDEX = 1 << 5,
+		SEEN_UNIQUE = 1 << 6,
+		SEEN_CONSTRAINT = 1 << 7,
+	};
+	unsigned seen = 0;
+	int r = 0;
 
-	if (f->n_annotations == 0)
-		return 0;
-	r = read_string(ar, field_annotation(f, "sql", "Name"), "value", &f->column_name);
-	if (r < 0)
-		return r;
-	r = read_string(ar, field_annotation(f, "sql", "Varchar"), "length", &f->varchar_length);
-	if (r < 0)
-		return r;
-	r = read_string(ar, field_annotation(f, "sql", "Char"), "length", &f->char_length);
-	if (r < 0)
-		return r;
-	a = field_annotation(f, "sql", "Decimal");
-	if (a) {
-		const char **list;
-		size_t n = 0;
-		r = read_array(ar, a, "precision", &list, &n);
-		if (r < 0)
-			return r;
-		if (r > 0 && n == 2) {
-			f->decimal_precision = list[0];
-			f->decimal_scale = list[1];
-		}
-	}
-	f->generated = field_annotation(f, "sql", "Generated") != NULL;
-	a = field_annotation(f, "sql", "Relation");
-	if (a) {
-		f->has_relation_annotation = true;
-		r = read_array(ar, a, "keys", &f->relation_keys, &f->n_relation_keys);
-		if (r < 0)
-			return r;
-	}
-	a = field_annotation(f, "sql", "Index");
-	if (a) {
-		f->indexed = true;
-		r = read_index(ar, f, a, "idx_", &f->index_names, &f->n_index_names);
-		if (r < 0)
-			return r;
-	}
-	a = field_annotation(f, "sql", "UniqueIndex");
-	if (a) {
-		f->unique_indexed = true;
-		r = read_index(ar, f, a, "unique_idx_", &f->unique_index_names,
-			       &f->n_unique_index_names);
-		if (r < 0)
-			return r;
-	}
-	a = field_annotation(f, "constraint", "String");
-	if (a) {
-		for (size_t i = 0; i < a->n_fields; i++) {
-			const struct annotation_value *v = &a->fields[i];
-			if (!v->key || !v->text ||
-			    (strcmp(v->key, "maxLength") != 0 && strcmp(v->key, "length") != 0))
+	for (size_t i = 0; i < f->n_annotations && r >= 0; i++) {
+		const struct annotation *a = &f->annotations[i];
+		const char *name = a->name;
+
+		if (!a->module)
+			continue;
+		if (strcmp(a->module, "constraint") == 0) {
+			if (strcmp(name, "String") != 0 || (seen & SEEN_CONSTRAINT))
 				continue;
-			f->constraint_length = v->text;
-			if (!f->constraint_key) {
-				f->constraint_key = v->key;
-				f->constraint_value = v->text;
+			seen |= SEEN_CONSTRAINT;
+			for (size_t k = 0; k < a->n_fields; k++) {
+				const struct annotation_value *v = &a->fields[k];
+				if (!v->key || !v->text ||
+				    (strcmp(v->key, "maxLength") != 0 &&
+				     strcmp(v->key, "length") != 0))
+					continue;
+				f->constraint_length = v->text;
+				if (!f->constraint_key) {
+					f->constraint_key = v->key;
+					f->constraint_value = v->text;
+				}
 			}
+			continue;
+		}
+		if (strcmp(a->module, "sql") != 0)
+			continue;
+		if (strcmp(name, "Name") == 0 && !(seen & SEEN_NAME)) {
+			seen |= SEEN_NAME;
+			r = read_string(ar, a, "value", &f->column_name);
+		} else if (strcmp(name, "Varchar") == 0 && !(seen & SEEN_VARCHAR)) {
+			seen |= SEEN_VARCHAR;
+			r = read_string(ar, a, "length", &f->varchar_length);
+		} else if (strcmp(name, "Char") == 0 && !(seen & SEEN_CHAR)) {
+			seen |= SEEN_CHAR;
+			r = read_string(ar, a, "length", &f->char_length);
+		} else if (strcmp(name, "Decimal") == 0 && !(seen & SEEN_DECIMAL)) {
+			const char **list;
+			size_t n = 0;
+			seen |= SEEN_DECIMAL;
+			r = read_array(ar, a, "precision", &list, &n);
+			if (r > 0 && n == 2) {
+				f->decimal_precision = list[0];
+				f->decimal_scale = list[1];
+			}
+		} else if (strcmp(name, "Generated") == 0) {
+			f->generated = true;
+		} else if (strcmp(name, "Relation") == 0 && !(seen & SEEN_RELATION)) {
+			seen |= SEEN_RELATION;
+			f->has_relation_annotation = true;
+			r = read_array(ar, a, "keys", &f->relation_keys, &f->n_relation_keys);
+		} else if (strcmp(name, "Index") == 0 && !(seen & SEEN_INDEX)) {
+			seen |= SEEN_INDEX;
+			f->indexed = true;
+			r = read_index(ar, f, a, "idx_", &f->index_names, &f->n_index_names);
+		} else if (strcmp(name, "UniqueIndex") == 0 && !(seen & SEEN_UNIQUE)) {
+			seen |= SEEN_UNIQUE;
+			f->unique_indexed = true;
+			r = read_index(ar, f, a, "unique_idx_", &f->unique_index_names,
+				       &f->n_unique_index_names);
 		}
 	}
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 /* ---- relation inference (§6) ------------------------------------------------------------------

@@ -314,13 +314,12 @@ static int annotation_repeated(const struct annotation *list, size_t i, struct n
 	void *first = NULL;
 	int r;
 
-	if (names->cap > 0) {
-		r = name_map_add(names, list[i].name, (void *)(uintptr_t)(i + 1), &first);
-		if (r <= 0)
-			return r;
-		if (same_annotation(&list[(size_t)(uintptr_t)first - 1], &list[i]))
-			return 1;
-	}
+	r = name_map_add(names, list[i].name, (void *)(uintptr_t)(i + 1), &first);
+	if (r <= 0)
+		return r;
+	if (same_annotation(&list[(size_t)(uintptr_t)first - 1], &list[i]))
+		return 1;
+	/* the same name in another module: rare, look at every earlier one */
 	for (size_t k = 0; k < i; k++)
 		if (same_annotation(&list[k], &list[i]))
 			return 1;
@@ -333,11 +332,9 @@ static int check_annotations(struct validator *v, const struct annotation *list,
 	_cleanup_(name_map_releasep) struct name_map names = { 0 };
 	int r;
 
-	if (n > 8) {
-		r = name_map_init(&names, n, false);
-		if (r < 0)
-			return r;
-	}
+	r = name_map_init(&names, n, false);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < n; i++) {
 		const struct annotation *a = &list[i];
 		ssize_t imp;
@@ -913,27 +910,6 @@ static int check_column_name(struct validator *v, const struct entity *e, const 
 	return 0;
 }
 
-/* Whether items[i] (a string) repeats an earlier string item; long lists go through seen. */
-static int repeats_earlier(const struct annotation_value *items, size_t n, size_t i,
-			   struct name_map *seen)
-{
-	int r;
-
-	if (n > 8) {
-		if (seen->cap == 0) {
-			r = name_map_init(seen, n, false);
-			if (r < 0)
-				return r;
-		}
-		return seen_before(seen, items[i].string);
-	}
-	for (size_t k = 0; k < i; k++)
-		if (items[k].kind == ANNOTATION_VALUE_STRING &&
-		    streq(items[k].string, items[i].string))
-			return 1;
-	return 0;
-}
-
 static int check_index(struct validator *v, const struct field *f, bool unique)
 {
 	const char *ann = unique ? "UniqueIndex" : "Index";
@@ -970,12 +946,14 @@ static int check_index(struct validator *v, const struct field *f, bool unique)
 		    ann);
 		return 0;
 	}
+	if (name_map_init(&seen, val->n_items, false) < 0)
+		return -ENOMEM;
 	for (size_t i = 0; i < val->n_items; i++) {
 		const struct annotation_value *item = &val->items[i];
 		int r;
 		if (item->kind != ANNOTATION_VALUE_STRING)
 			continue;
-		r = repeats_earlier(val->items, val->n_items, i, &seen);
+		r = seen_before(&seen, item->string);
 		if (r < 0)
 			return r;
 		if (!*item->string) {
@@ -1163,8 +1141,13 @@ static int check_relation_annotation(struct validator *v, const struct entity *e
 	keys = annotation_field(a, "keys");
 	if (!keys || keys->kind != ANNOTATION_VALUE_LIST)
 		return 0;
+	r = name_map_init(&seen, keys->n_items, false);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < keys->n_items; i++) {
-		r = repeats_earlier(keys->items, keys->n_items, i, &seen);
+		if (keys->items[i].kind != ANNOTATION_VALUE_STRING)
+			continue;
+		r = seen_before(&seen, keys->items[i].string);
 		if (r < 0)
 			return r;
 		if (r > 0) {
