@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -47,6 +48,18 @@ uint32_t gen_java_string_hash(const char *s)
 	return h;
 }
 
+static size_t bucket_of(const char *key, size_t cap)
+{
+	uint32_t h = gen_java_string_hash(key);
+	return (h ^ (h >> 16)) & (cap - 1);
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 void gen_java_hashmap_order(const char *const *keys, size_t n, size_t *order)
 {
 	size_t cap = 16;
@@ -55,16 +68,23 @@ void gen_java_hashmap_order(const char *const *keys, size_t n, size_t *order)
 	 * buckets ascending, insertion order inside each. */
 	while (n * 4 > cap * 3)
 		cap *= 2;
+#if SIZE_MAX >= UINT64_MAX
+	/* Sort (bucket, index) pairs packed into one word: ties in the bucket fall back to the
+	 * index, which is the insertion order, and every hash is computed once. */
+	if (n <= UINT32_MAX) {
+		for (size_t i = 0; i < n; i++)
+			order[i] = (bucket_of(keys[i], cap) << 32) | i;
+		qsort(order, n, sizeof(*order), cmp_size);
+		for (size_t i = 0; i < n; i++)
+			order[i] &= UINT32_MAX;
+		return;
+	}
+#endif
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
 	for (size_t i = 1; i < n; i++) {
-		size_t cur = order[i], j = i;
-		uint32_t h = gen_java_string_hash(keys[cur]);
-		size_t b = (h ^ (h >> 16)) & (cap - 1);
-		while (j > 0) {
-			uint32_t hp = gen_java_string_hash(keys[order[j - 1]]);
-			if (((hp ^ (hp >> 16)) & (cap - 1)) <= b)
-				break;
+		size_t cur = order[i], j = i, b = bucket_of(keys[cur], cap);
+		while (j > 0 && bucket_of(keys[order[j - 1]], cap) > b) {
 			order[j] = order[j - 1];
 			j--;
 		}
@@ -397,61 +417,84 @@ static int push_statement(struct gen_sql_statements *s, enum gen_sql_kind kind, 
 
 /* The CREATE order of codegen.md §7.5: Kahn's algorithm seeded and queued in the HashMap
  * order of the table names, edges recorded in the order upstream builds the statements. */
-static int table_order(const struct entity **tables, size_t n, size_t *out)
+static bool records_edge(const struct field *f)
+{
+	return is_relation_field(f) && f->relation && f->relation_owner &&
+	       f->relation->owner_field == f && !f->relation->ref->unsupported;
+}
+
+/* tables[] holds distinct entities of a model with n_entities entities; pos[] maps an entity
+ * index to its position in tables[] (n when it is not there). */
+static int table_order(const struct entity **tables, size_t n, size_t n_entities, size_t *out)
 {
 	_cleanup_free_ const char **names = new0(const char *, n + 1);
 	_cleanup_free_ size_t *order = new0(size_t, n + 1);
 	_cleanup_free_ size_t *indeg = new0(size_t, n + 1);
+	_cleanup_free_ size_t *pos = new0(size_t, n_entities + 1);
 	/* Per owner table, the tables it references (one per owner relation, duplicates kept,
-	 * in recording order); per table, its successors. Both have at most max_refs entries. */
-	_cleanup_free_ size_t *refs = NULL, *n_refs = new0(size_t, n + 1);
+	 * in recording order), and per table its successors: both as offset lists over the
+	 * edges. */
+	_cleanup_free_ size_t *ref_start = new0(size_t, n + 1), *succ_start = new0(size_t, n + 1);
+	_cleanup_free_ size_t *n_succ = new0(size_t, n + 1);
 	_cleanup_free_ size_t *owners = new0(size_t, n + 1), *owner_order = new0(size_t, n + 1);
 	_cleanup_free_ const char **owner_names = new0(const char *, n + 1);
-	_cleanup_free_ size_t *succ = NULL, *n_succ = new0(size_t, n + 1);
 	_cleanup_free_ size_t *queue = new0(size_t, n + 1);
-	size_t max_refs = 0, n_owners = 0, head = 0, tail = 0, emitted = 0;
+	_cleanup_free_ size_t *refs = NULL, *succ = NULL;
+	size_t n_edges = 0, n_owners = 0, head = 0, tail = 0, emitted = 0;
 
-	if (!names || !order || !indeg || !n_refs || !owners || !owner_order || !owner_names ||
-	    !n_succ || !queue)
+	if (!names || !order || !indeg || !pos || !ref_start || !succ_start || !n_succ || !owners ||
+	    !owner_order || !owner_names || !queue)
 		return -ENOMEM;
+	for (size_t i = 0; i < n_entities; i++)
+		pos[i] = n;
 	for (size_t i = 0; i < n; i++) {
 		names[i] = entity_table_name(tables[i]);
-		for (size_t f = 0; f < tables[i]->n_fields; f++)
-			max_refs += tables[i]->fields[f]->relation ? 1 : 0;
+		pos[tables[i]->index] = i;
 	}
-	refs = new0(size_t, n * (max_refs + 1));
-	succ = new0(size_t, n * (max_refs + 1));
+	for (size_t i = 0; i < n; i++) {
+		ref_start[i] = n_edges;
+		for (size_t f = 0; f < tables[i]->n_fields; f++) {
+			const struct field *fl = tables[i]->fields[f];
+			if (records_edge(fl) && pos[fl->relation->ref->index] < n)
+				n_edges++;
+		}
+	}
+	ref_start[n] = n_edges;
+	refs = new0(size_t, n_edges + 1);
+	succ = new0(size_t, n_edges + 1);
 	if (!refs || !succ)
 		return -ENOMEM;
 
-	for (size_t i = 0; i < n; i++) {
-		const struct entity *e = tables[i];
-		for (size_t f = 0; f < e->n_fields; f++) {
-			const struct field *fl = e->fields[f];
+	for (size_t i = 0, e = 0; i < n; i++) {
+		for (size_t f = 0; f < tables[i]->n_fields; f++) {
+			const struct field *fl = tables[i]->fields[f];
 			size_t k;
-			if (!is_relation_field(fl) || !fl->relation || !fl->relation_owner ||
-			    fl->relation->owner_field != fl || fl->relation->ref->unsupported)
+			if (!records_edge(fl))
 				continue;
-			for (k = 0; k < n; k++)
-				if (tables[k] == fl->relation->ref)
-					break;
+			k = pos[fl->relation->ref->index];
 			if (k == n)
 				continue;
-			if (n_refs[i] == 0) {
-				owners[n_owners] = i;
-				owner_names[n_owners++] = names[i];
-			}
-			refs[i * (max_refs + 1) + n_refs[i]++] = k;
+			refs[e++] = k;
+			n_succ[k]++;
 		}
+		if (ref_start[i + 1] > ref_start[i]) {
+			owners[n_owners] = i;
+			owner_names[n_owners++] = names[i];
+		}
+	}
+	for (size_t k = 0, acc = 0; k < n; k++) {
+		succ_start[k] = acc;
+		acc += n_succ[k];
+		n_succ[k] = 0;
 	}
 
 	gen_java_hashmap_order(names, n, order);
 	gen_java_hashmap_order(owner_names, n_owners, owner_order);
 	for (size_t o = 0; o < n_owners; o++) {
 		size_t i = owners[owner_order[o]];
-		for (size_t q = 0; q < n_refs[i]; q++) {
-			size_t k = refs[i * (max_refs + 1) + q];
-			succ[k * (max_refs + 1) + n_succ[k]++] = i;
+		for (size_t q = ref_start[i]; q < ref_start[i + 1]; q++) {
+			size_t k = refs[q];
+			succ[succ_start[k] + n_succ[k]++] = i;
 			indeg[i]++;
 		}
 	}
@@ -462,7 +505,7 @@ static int table_order(const struct entity **tables, size_t n, size_t *out)
 		size_t k = queue[head++];
 		out[emitted++] = k;
 		for (size_t q = 0; q < n_succ[k]; q++) {
-			size_t i = succ[k * (max_refs + 1) + q];
+			size_t i = succ[succ_start[k] + q];
 			if (--indeg[i] == 0)
 				queue[tail++] = i;
 		}
@@ -509,6 +552,16 @@ static int add_index_statements(struct gen_sql_statements *s, enum datastore d,
 	return r;
 }
 
+/* By table name, then by model order. */
+static int cmp_table_name(const void *a, const void *b)
+{
+	const struct entity *x = *(const struct entity *const *)a;
+	const struct entity *y = *(const struct entity *const *)b;
+	int c = strcmp(entity_table_name(x), entity_table_name(y));
+
+	return c ? c : x->index < y->index ? -1 : x->index > y->index;
+}
+
 static int check_limits(const struct entity *e)
 {
 	size_t indexed = 0, unique = 0;
@@ -544,18 +597,28 @@ int gen_sql_statements(const struct model_file *mf, enum datastore d,
 		if (r < 0)
 			return r;
 	}
-	for (size_t i = 0; i < mf->n_entities; i++) {
-		bool dup = false;
-		if (mf->entities[i]->unsupported)
-			continue;
-		/* A map keeps one entry per name; validation rejects duplicates anyway. */
-		for (size_t k = 0; k < n; k++)
-			dup = dup || streq(entity_table_name(tables[k]),
-					   entity_table_name(mf->entities[i]));
-		if (!dup)
-			tables[n++] = mf->entities[i];
+	/* A map keeps one entry per name: a later entity with a table name already seen is
+	 * dropped (validation rejects that anyway, but migrate runs on unvalidated models). */
+	{
+		_cleanup_free_ const struct entity **sorted =
+			new0(const struct entity *, mf->n_entities + 1);
+		_cleanup_free_ bool *drop = new0(bool, mf->n_entities + 1);
+		size_t m = 0;
+
+		if (!sorted || !drop)
+			return -ENOMEM;
+		for (size_t i = 0; i < mf->n_entities; i++)
+			if (!mf->entities[i]->unsupported)
+				sorted[m++] = mf->entities[i];
+		qsort(sorted, m, sizeof(*sorted), cmp_table_name);
+		for (size_t i = 1; i < m; i++)
+			if (streq(entity_table_name(sorted[i]), entity_table_name(sorted[i - 1])))
+				drop[sorted[i]->index] = true;
+		for (size_t i = 0; i < mf->n_entities; i++)
+			if (!mf->entities[i]->unsupported && !drop[i])
+				tables[n++] = mf->entities[i];
 	}
-	r = table_order(tables, n, order);
+	r = table_order(tables, n, mf->n_entities, order);
 	if (r < 0)
 		return r;
 
