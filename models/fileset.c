@@ -167,6 +167,7 @@ int fileset_write(struct fileset *s, const char *root, const char **ret_failed)
 	for (size_t i = 0; i < s->n; i++) {
 		struct fileset_entry *e = &s->items[i];
 		char *tmp = temps + i * PATH_MAX;
+		bool is_link = false;
 		struct stat st;
 
 		e->changed = e->kept = false;
@@ -185,6 +186,7 @@ int fileset_write(struct fileset *s, const char *root, const char **ret_failed)
 				goto fail;
 		}
 		if (lstat(full, &st) == 0) {
+			is_link = S_ISLNK(st.st_mode);
 			if (S_ISDIR(st.st_mode)) {
 				r = -EISDIR;
 				goto fail;
@@ -197,7 +199,11 @@ int fileset_write(struct fileset *s, const char *root, const char **ret_failed)
 			r = -errno;
 			goto fail;
 		}
-		r = file_content_equals(full, e->data, e->len);
+		/* A symlink in place of a generated file is replaced, not followed. */
+		if (is_link)
+			r = 0;
+		else
+			r = file_content_equals(full, e->data, e->len);
 		if (r < 0)
 			goto fail;
 		if (r > 0)

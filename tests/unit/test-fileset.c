@@ -147,6 +147,26 @@ static void test_failure_leaves_old_files(void **state)
 	}
 }
 
+static void test_symlink_is_replaced(void **state)
+{
+	const char *root = *state;
+	struct fileset s = FILESET_INIT;
+	char link[256], target[256];
+	struct stat st;
+
+	snprintf(target, sizeof(target), "%s/elsewhere.txt", root);
+	snprintf(link, sizeof(link), "%s/a.bal", root);
+	assert_true(write_file_atomic(target, "outside\n", 8, 0644, false) >= 0);
+	assert_int_equal(symlink(target, link), 0);
+	assert_int_equal(fileset_add(&s, "a.bal", "generated\n", 10, 0), 0);
+	assert_int_equal(fileset_write(&s, root, NULL), 1);
+	fileset_release(&s);
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	read_back(root, "a.bal", "generated\n");
+	read_back(root, "elsewhere.txt", "outside\n");
+}
+
 static void test_out_of_memory(void **state)
 {
 	const char *root = *state;
@@ -190,6 +210,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_keep_existing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_leaves_old_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_symlink_is_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_memory, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
