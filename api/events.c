@@ -10,6 +10,7 @@
 #include <microhttpd.h>
 
 #include "api/events.h"
+#include "api/metrics.h"
 #include "api/request.h"
 #include "base/alloc.h"
 #include "base/buf.h"
@@ -141,6 +142,7 @@ int64_t event_bus_publish(struct event_bus *bus, const char *type, json_t *data)
 	}
 	wake_all(bus);
 	pthread_mutex_unlock(&bus->lock);
+	metrics_event_published();
 	return id;
 }
 

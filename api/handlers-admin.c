@@ -5,6 +5,8 @@
 #include "api/events.h"
 #include "api/handlers.h"
 #include "api/http.h"
+#include "api/metrics.h"
+#include "base/buf.h"
 #include "api/request.h"
 
 int handle_healthz(struct request *req)
@@ -23,4 +25,17 @@ int handle_version(struct request *req)
 int handle_events(struct request *req)
 {
 	return event_bus_serve(request_options(req)->events, req);
+}
+
+int handle_metrics(struct request *req)
+{
+	const struct http_options *o = request_options(req);
+	_cleanup_buf_ struct buf out = BUF_INIT(16 << 20);
+	int r;
+
+	r = metrics_render(&out, req->snap, o->events ? event_bus_clients(o->events) : 0);
+	if (r < 0)
+		return r;
+	return request_reply_bytes(req, 200, "text/plain; version=0.0.4; charset=utf-8", out.buf,
+				   out.len);
 }

@@ -50,12 +50,15 @@ int handle_models_list(struct request *req)
 
 	if (!req->snap)
 		return -EAGAIN;
-	for (size_t i = 0; a && i < req->snap->models->n; i++)
-		if (json_array_append_new(
-			    a, model_summary_json(req->snap, req->snap->models->models[i])) < 0) {
+	for (size_t i = 0; a && i < req->snap->models->n; i++) {
+		const struct model_state *m = req->snap->models->models[i];
+		usec_t gen = registry_generated_at(request_options(req)->registry, m->entry.name);
+
+		if (json_array_append_new(a, model_summary_json(req->snap, m, gen)) < 0) {
 			json_decref(a);
 			return -ENOMEM;
 		}
+	}
 	return request_reply_json(req, 200, a);
 }
 
@@ -93,7 +96,11 @@ int handle_model_get(struct request *req)
 
 	if (r < 0)
 		return req->replied ? 0 : r;
-	return request_reply_json(req, 200, model_detail_json(req->snap, m));
+	return request_reply_json(
+		req, 200,
+		model_detail_json(
+			req->snap, m,
+			registry_generated_at(request_options(req)->registry, m->entry.name)));
 }
 
 static int read_source(struct request *req, const struct model_state *m, struct buf *out)

@@ -15,6 +15,7 @@
 #include <microhttpd.h>
 
 #include "api/http.h"
+#include "api/metrics.h"
 #include "api/problem.h"
 #include "api/registry.h"
 #include "api/request.h"
@@ -364,6 +365,7 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **req
 	log_info("req=%s %s %s %u %" PRIu64 ".%03" PRIu64 "ms%s", p->req.id_str, p->req.method,
 		 p->req.url, p->req.status, dur / 1000, dur % 1000,
 		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+	metrics_http_request(p->req.route, p->req.method, p->req.status, dur);
 	request_free(p);
 	*req_cls = NULL;
 	atomic_fetch_sub(&s->active, 1);

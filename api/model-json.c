@@ -59,20 +59,22 @@ static const struct persist_binding *binding_of(const struct snapshot *snap,
 	return project_config_binding_for_path(snap->project->config, m->entry.path);
 }
 
-json_t *model_summary_json(const struct snapshot *snap, const struct model_state *m)
+json_t *model_summary_json(const struct snapshot *snap, const struct model_state *m,
+			   unsigned long long generated_at)
 {
 	const struct persist_binding *b = binding_of(snap, m);
 	const struct model_state *serving = model_state_serving(m);
 	json_t *o;
 
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:I, s:I, s:I, s:o, s:n}", "name",
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:I, s:I, s:I, s:o, s:o}", "name",
 		      m->entry.name, "file", m->entry.path, "layout",
 		      m->entry.layout == MODEL_LAYOUT_FILE ? "file" : "directory", "status",
 		      model_status_to_string(m->status), "datastore", b ? b->datastore : NULL,
 		      "targetModule", b ? b->target_module : NULL, "entities",
 		      (json_int_t)(m->mf ? m->mf->n_entities : 0), "errors",
 		      (json_int_t)m->diags.n_errors, "warnings", (json_int_t)m->diags.n_warnings,
-		      "updatedAt", timestamp_json(m->updated_at), "generatedAt");
+		      "updatedAt", timestamp_json(m->updated_at), "generatedAt",
+		      generated_at ? timestamp_json(generated_at) : json_null());
 	if (o && serving && serving != m)
 		json_object_set_new(o, "serving", json_string("last valid version"));
 	return o;
@@ -196,11 +198,12 @@ static json_t *connection_json(const struct snapshot *snap, const struct persist
 	return o;
 }
 
-json_t *model_detail_json(const struct snapshot *snap, const struct model_state *m)
+json_t *model_detail_json(const struct snapshot *snap, const struct model_state *m,
+			  unsigned long long generated_at)
 {
 	const struct persist_binding *b = binding_of(snap, m);
 	const struct model_file *mf = m->mf;
-	json_t *o = model_summary_json(snap, m);
+	json_t *o = model_summary_json(snap, m, generated_at);
 	json_t *entities = json_array(), *enums = json_array();
 
 	if (!o || !entities || !enums)

@@ -9,6 +9,7 @@
 #include "api/registry.h"
 #include "base/alloc.h"
 #include "base/log.h"
+#include "base/strutil.h"
 #include "models/project-config.h"
 
 static struct project_state *project_state_unref(struct project_state *p)
@@ -153,6 +154,7 @@ struct registry *registry_free(struct registry *reg)
 	if (!reg)
 		return NULL;
 	snapshot_unref(reg->current);
+	mem_free(reg->generations);
 	pthread_mutex_destroy(&reg->lock);
 	mem_free(reg->project_dir);
 	mem_free(reg);
@@ -172,4 +174,36 @@ struct snapshot *registry_snapshot(struct registry *reg)
 void registry_set_limits(struct registry *reg, const struct model_set_limits *limits)
 {
 	reg->limits = *limits;
+}
+
+void registry_note_generated(struct registry *reg, const char *name, usec_t at)
+{
+	pthread_mutex_lock(&reg->lock);
+	for (size_t i = 0; i < reg->n_generations; i++)
+		if (streq(reg->generations[i].name, name)) {
+			reg->generations[i].at = at;
+			goto out;
+		}
+	/* Out of memory only loses the timestamp. */
+	if (GROW(reg->generations, reg->alloc_generations, reg->n_generations + 1) >= 0) {
+		struct generation_record *g = &reg->generations[reg->n_generations++];
+		if (snprintf_checked(g->name, sizeof(g->name), "%s", name) < 0)
+			reg->n_generations--;
+		else
+			g->at = at;
+	}
+out:
+	pthread_mutex_unlock(&reg->lock);
+}
+
+usec_t registry_generated_at(struct registry *reg, const char *name)
+{
+	usec_t at = 0;
+
+	pthread_mutex_lock(&reg->lock);
+	for (size_t i = 0; i < reg->n_generations; i++)
+		if (streq(reg->generations[i].name, name))
+			at = reg->generations[i].at;
+	pthread_mutex_unlock(&reg->lock);
+	return at;
 }

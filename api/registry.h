@@ -36,9 +36,16 @@ struct snapshot *snapshot_ref(struct snapshot *s);
 struct snapshot *snapshot_unref(struct snapshot *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct snapshot *, snapshot_unref)
 
+struct generation_record {
+	char name[MODEL_NAME_MAX];
+	usec_t at; /* CLOCK_REALTIME of the last successful generation */
+};
+
 struct registry {
 	pthread_mutex_t lock;
 	struct snapshot *current; /* under lock */
+	struct generation_record *generations; /* under lock */
+	size_t n_generations, alloc_generations;
 	char *project_dir;
 	struct model_set_limits limits;
 	atomic_bool ready; /* the first load has been published */
@@ -57,6 +64,10 @@ struct snapshot *registry_snapshot(struct registry *reg);
 _must_check_ int registry_reload(struct registry *reg, char *const *changed, size_t n_changed,
 				 bool rescan, bool config, struct model_change **ret_changes,
 				 size_t *ret_n_changes);
+
+/* Remember that model name was generated at (CLOCK_REALTIME µs); 0 when it never was. */
+void registry_note_generated(struct registry *reg, const char *name, usec_t at);
+usec_t registry_generated_at(struct registry *reg, const char *name);
 
 void registry_set_limits(struct registry *reg, const struct model_set_limits *limits);
 

@@ -32,6 +32,7 @@ struct request {
 	/* Path parameters of the matched route, percent-decoded, in pattern order. */
 	unsigned n_params;
 	char *params[ROUTE_MAX_PARAMS];
+	const char *route; /* the matched route pattern, NULL when none matched */
 	/* The registry as it was when the request arrived (NULL without a registry). */
 	struct snapshot *snap;
 };

@@ -15,6 +15,7 @@ static const struct route routes[] = {
 	{ "GET", "/version", handle_version },
 	{ "GET", "/readyz", handle_readyz },
 	{ "GET", "/events", handle_events },
+	{ "GET", "/metrics", handle_metrics },
 	{ "GET", "/models", handle_models_list },
 	{ "GET", "/models/{m}", handle_model_get },
 	{ "GET", "/models/{m}/source", handle_model_source_get },
@@ -108,6 +109,7 @@ int router_dispatch(struct request *req)
 		r = route_match(routes[i].pattern, req->url, req->params, &req->n_params);
 		if (r < 0)
 			return r;
+		req->route = routes[i].pattern;
 		return routes[i].handler(req);
 	}
 

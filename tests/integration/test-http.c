@@ -167,6 +167,28 @@ static void test_body_limit(void **state)
 	json_decref(get_json("/healthz", 200, "application/json"));
 }
 
+static void test_metrics(void **state)
+{
+	struct http_result h;
+	char url[256];
+	(void)state;
+
+	json_decref(get_json("/healthz", 200, "application/json"));
+	url_for(url, sizeof(url), &daemon_proc, "/metrics");
+	assert_int_equal(http_request("GET", url, NULL, 0, NULL, &h), 0);
+	assert_int_equal(h.status, 200);
+	assert_non_null(strstr(h.content_type, "text/plain"));
+	assert_non_null(strstr(h.body, "# TYPE persistd_http_requests_total counter\n"));
+	assert_non_null(strstr(h.body,
+			       "persistd_http_requests_total{route=\"/healthz\",method=\"GET\","
+			       "code=\"200\"}"));
+	assert_non_null(strstr(h.body, "persistd_http_requests_total{route=\"unmatched\""));
+	assert_non_null(strstr(h.body, "persistd_http_request_duration_seconds_bucket{route="
+				       "\"/healthz\",le=\"+Inf\"}"));
+	assert_non_null(strstr(h.body, "persistd_model_info{model=\"users\",status=\"valid\"} 1"));
+	http_result_release(&h);
+}
+
 static void test_sighup_keeps_serving(void **state)
 {
 	(void)state;
@@ -384,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_route_is_404_problem),
 		cmocka_unit_test(test_wrong_method_is_405_with_allow),
 		cmocka_unit_test(test_body_limit),
+		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_sighup_keeps_serving),
 		cmocka_unit_test(test_sigterm_exits_zero),
 		cmocka_unit_test(test_tokens),
