@@ -16,6 +16,7 @@ static const struct cli_command commands[] = {
 	{ "generate", cmd_generate, "generate the client, types and scripts of a model once" },
 	{ "build", cmd_build, "generate the clients of the models bound in Ballerina.toml" },
 	{ "check", cmd_check, "validate every model and print its diagnostics" },
+	{ "migrate", cmd_migrate, "write a schema migration from the previous model version" },
 	{ NULL, NULL, NULL },
 };
 

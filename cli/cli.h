@@ -39,6 +39,7 @@ int cli_load_models(const char *dir, struct project_config **ret_config, struct 
 int cmd_generate(const struct cli_global *g, int argc, char **argv);
 int cmd_build(const struct cli_global *g, int argc, char **argv);
 int cmd_check(const struct cli_global *g, int argc, char **argv);
+int cmd_migrate(const struct cli_global *g, int argc, char **argv);
 
 /* The whole `persist` program, callable from tests. */
 int cli_main(int argc, char **argv);
