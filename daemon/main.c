@@ -15,6 +15,7 @@
 
 #include "api/events.h"
 #include "api/http.h"
+#include "api/metrics.h"
 #include "api/registry.h"
 #include "base/alloc.h"
 #include "base/error.h"
@@ -24,6 +25,7 @@
 #include "daemon/daemon-config.h"
 #include "daemon/loop.h"
 #include "daemon/notify.h"
+#include "daemon/regenerate.h"
 #include "daemon/watch.h"
 
 struct daemon {
@@ -237,11 +239,13 @@ static void reload_models(struct daemon *d, char *const *changed, size_t n_chang
 		log_error_errno(r, "cannot reload the models: %m; keeping the previous state");
 		return;
 	}
+	metrics_registry_reload();
 	for (size_t i = 0; i < n; i++) {
 		struct snapshot *snap;
 		struct model_state *m;
 		json_t *data;
 
+		metrics_model_change(change_names[c[i].kind]);
 		log_info("model '%s' %s (%s)", c[i].name, change_names[c[i].kind],
 			 c[i].kind == MODEL_REMOVED ? "gone" : model_status_to_string(c[i].status));
 		if (!d->events)
@@ -273,6 +277,8 @@ static void reload_models(struct daemon *d, char *const *changed, size_t n_chang
 							json_incref(data));
 			json_decref(data);
 		}
+		if (m && c[i].kind != MODEL_REMOVED)
+			(void)regenerate_model(d->registry, d->events, d->cfg.project, snap, m);
 		snapshot_unref(snap);
 	}
 	mem_free(c);

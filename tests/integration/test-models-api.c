@@ -390,6 +390,50 @@ static void test_init_and_add_routes(void **state)
 	assert_true(bound);
 }
 
+static bool file_exists(const char *rel)
+{
+	char p[256];
+	struct stat st;
+	path_of(p, sizeof(p), rel);
+	return stat(p, &st) == 0;
+}
+
+static void test_auto_regeneration(void **state)
+{
+	static const char model[] = "import ballerina/persist as _;\n\n"
+				    "public type Invoice record {|\n"
+				    "    readonly int id;\n"
+				    "    decimal amount;\n"
+				    "|};\n";
+	char path[256];
+	struct stat before, after;
+	json_t *list, *m;
+	int i;
+	(void)state;
+
+	/* billing was bound to mysql, module billing, by the previous test. */
+	write_file("persist/billing.bal", model);
+	for (i = 0; i < 100 && !file_exists("generated/billing/persist_client.bal"); i++)
+		usleep(50 * 1000);
+	assert_true(file_exists("generated/billing/persist_client.bal"));
+	assert_true(file_exists("generated/billing/script.sql"));
+	list = request_json("GET", "/models", NULL, NULL, 200, NULL);
+	m = find_model(list, "billing");
+	assert_true(json_is_string(json_object_get(m, "generatedAt")));
+	json_decref(list);
+
+	/* A broken save never overwrites good output. */
+	path_of(path, sizeof(path), "generated/billing/persist_client.bal");
+	assert_int_equal(stat(path, &before), 0);
+	write_file("persist/billing.bal",
+		   "import ballerina/persist as _;\npublic type Invoice record {|\n");
+	wait_for_status("billing", "invalid");
+	assert_int_equal(stat(path, &after), 0);
+	assert_int_equal(before.st_mtim.tv_sec, after.st_mtim.tv_sec);
+	assert_int_equal(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
+	assert_int_equal(before.st_ino, after.st_ino);
+}
+
 static void test_sigterm_ends_open_streams(void **state)
 {
 	struct stream open_stream = { .until = "never sent" };
@@ -418,6 +462,7 @@ int main(void)
 		cmocka_unit_test(test_directory_layout_and_conflict),
 		cmocka_unit_test(test_event_stream),
 		cmocka_unit_test(test_init_and_add_routes),
+		cmocka_unit_test(test_auto_regeneration),
 		cmocka_unit_test(test_sigterm_ends_open_streams),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
