@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -14,6 +15,7 @@
 #include "base/json-writer.h"
 #include "models/ast.h"
 #include "models/diagnostic.h"
+#include "models/names.h"
 #include "models/validate.h"
 
 static const char shop[] = "import ballerina/persist as _;\n"
@@ -116,6 +118,55 @@ static void test_cap(void **state)
 	buf_release(&out);
 }
 
+static void test_name_map(void **state)
+{
+	static char keys[200][8];
+	struct name_map m;
+	void *old = NULL;
+	(void)state;
+
+	assert_int_equal(name_map_init(&m, 4, true), 0);
+	for (int i = 0; i < 200; i++) {
+		(void)snprintf(keys[i], sizeof(keys[i]), "Key%d", i);
+		assert_int_equal(name_map_add(&m, keys[i], (void *)(uintptr_t)(i + 1), NULL), 0);
+	}
+	assert_true(m.slots != NULL);
+	assert_int_equal(m.n, 200);
+	assert_int_equal(name_map_add(&m, "KEY7", NULL, &old), 1);
+	assert_ptr_equal(old, (void *)(uintptr_t)8);
+	assert_ptr_equal(name_map_get(&m, "key199"), (void *)(uintptr_t)200);
+	assert_null(name_map_get(&m, "key200"));
+	assert_int_equal(name_map_set(&m, "key0", (void *)(uintptr_t)7, &old), 0);
+	assert_ptr_equal(old, (void *)(uintptr_t)1);
+	assert_ptr_equal(name_map_get(&m, "KEY0"), (void *)(uintptr_t)7);
+	name_map_release(&m);
+}
+
+/* past the size where the validator's name sets switch to hashing */
+static void test_many_names(void **state)
+{
+	struct buf text = BUF_INIT(1 << 20);
+	struct diag_list d = DIAG_LIST_INIT;
+	(void)state;
+
+	assert_int_equal(buf_adds(&text, "import ballerina/persist as _;\n"), 0);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(
+			buf_addf(&text, "type E%d record {|\n    readonly int id;\n|};\n", i), 0);
+	assert_int_equal(buf_adds(&text, "type e7 record {|\n    readonly int id;\n"), 0);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(buf_addf(&text, "    int f%d;\n", i), 0);
+	assert_int_equal(buf_adds(&text, "    int F3;\n|};\n"), 0);
+	assert_int_equal(model_check(text.buf, text.len, "m.bal", "mysql", 0, NULL, &d), 0);
+	assert_int_equal(d.n, 2);
+	assert_string_equal(d.items[0].code, "PERSIST_202");
+	assert_int_equal(d.items[0].line, 122);
+	assert_string_equal(d.items[1].code, "PERSIST_307");
+	assert_int_equal(d.items[1].line, 164);
+	diag_list_release(&d);
+	buf_release(&text);
+}
+
 static void test_json_escaping(void **state)
 {
 	struct buf out = BUF_INIT(256);
@@ -169,6 +220,8 @@ int main(void)
 		cmocka_unit_test(test_sorted_and_staged),
 		cmocka_unit_test(test_oom),
 		cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_name_map),
+		cmocka_unit_test(test_many_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

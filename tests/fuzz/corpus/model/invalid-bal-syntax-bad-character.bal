@@ -1,6 +1,0 @@
-import ballerina/persist as _;
-
-type User record {|
-    readonly int id;
-    string $name;
-|};

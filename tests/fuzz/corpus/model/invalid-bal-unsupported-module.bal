@@ -1,6 +1,0 @@
-import ballerina/persist as _;
-import ballerina/http;
-
-type User record {|
-    readonly int id;
-|};

@@ -1,9 +1,0 @@
-import ballerina/persist as _;
-
-type Building record {|
-    readonly int id;
-|};
-
-type building record {|
-    readonly int id;
-|};

@@ -1,8 +1,0 @@
-import ballerina/persist as _;
-import ballerina/time;
-
-type User record {|
-    readonly int id;
-    int? age;
-    time:Civil? seen;
-|};

@@ -1,6 +1,0 @@
-import ballerina/persist as _;
-
-type User record {|
-    int id;
-    string name;
-|};

@@ -1,7 +1,0 @@
-import ballerina/persist as _;
-import ballerinax/persist.sql;
-
-type User record {|
-    @sql:Generated
-    readonly string id;
-|};

@@ -1,9 +1,0 @@
-import ballerina/persist as _;
-import ballerinax/persist.sql;
-
-type User record {|
-    readonly int id;
-    @sql:Name {value: "title"}
-    string name;
-    string title;
-|};

@@ -1,6 +1,0 @@
-import ballerina/persist as _;
-
-type Blob record {|
-    readonly int id;
-    //Unsupported[BLOB] data;
-|};

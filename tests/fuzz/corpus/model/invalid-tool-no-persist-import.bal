@@ -1,3 +1,0 @@
-type User record {|
-    readonly int id;
-|};

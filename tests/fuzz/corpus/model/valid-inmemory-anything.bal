@@ -1,8 +1,0 @@
-import ballerina/persist as _;
-
-type Doc record {|
-    readonly int id;
-    json payload;
-    string[] tags;
-    int? size;
-|};

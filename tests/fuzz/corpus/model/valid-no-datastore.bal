@@ -1,7 +1,0 @@
-import ballerina/persist as _;
-
-type Doc record {|
-    readonly int id;
-    json payload;
-    string[] tags;
-|};
