@@ -235,34 +235,30 @@ int toml_editor_append_table(struct toml_editor *ed, const char *name, bool arra
 	return toml_editor_append(ed, b.buf, b.len, flags, reterr);
 }
 
-/* The chain of tables from the root down to target, through tables and arrays of tables (not
- * through plain arrays, whose tables no key path can name). */
-static bool find_path(const struct toml_table *cur, const struct toml_table *target,
-		      struct step *steps, size_t *n)
+/* The chain of tables from the root down to target. Tables inside plain arrays are inline
+ * tables, which an edit anchors on, so the chain may pass through arrays too. */
+static bool find_path(const struct toml_value *v, const struct toml_table *target, const char *key,
+		      size_t key_len, bool last_entry, struct step *steps, size_t *n)
 {
-	if (cur == target)
-		return true;
-	if (*n + 1 >= MAX_STEPS)
+	if (*n >= MAX_STEPS)
 		return false;
-	for (size_t i = 0; i < cur->n_items; i++) {
-		const struct toml_keyval *kv = &cur->items[i];
-		const struct toml_value *v = &kv->value;
-
-		if (v->type == TOML_TABLE) {
-			steps[(*n)++] = (struct step){ v->u.table, kv->key, kv->key_len, false };
-			if (find_path(v->u.table, target, steps, n))
+	if (v->type == TOML_TABLE) {
+		const struct toml_table *t = v->u.table;
+		steps[(*n)++] = (struct step){ t, key, key_len, last_entry };
+		if (t == target)
+			return true;
+		for (size_t i = 0; i < t->n_items; i++) {
+			const struct toml_keyval *kv = &t->items[i];
+			if (find_path(&kv->value, target, kv->key, kv->key_len, false, steps, n))
 				return true;
-			(*n)--;
-		} else if (v->type == TOML_ARRAY && v->u.array->of_tables) {
-			for (size_t k = 0; k < v->u.array->n_items; k++) {
-				const struct toml_table *e = v->u.array->items[k].u.table;
-				steps[(*n)++] = (struct step){ e, kv->key, kv->key_len,
-							       k + 1 == v->u.array->n_items };
-				if (find_path(e, target, steps, n))
-					return true;
-				(*n)--;
-			}
 		}
+		(*n)--;
+	} else if (v->type == TOML_ARRAY) {
+		for (size_t k = 0; k < v->u.array->n_items; k++)
+			if (find_path(&v->u.array->items[k], target, key, key_len,
+				      v->u.array->of_tables && k + 1 == v->u.array->n_items, steps,
+				      n))
+				return true;
 	}
 	return false;
 }
@@ -290,23 +286,16 @@ static int set_missing(struct toml_editor *ed, struct step *steps, size_t n_step
 	const struct toml_table *t;
 	int r;
 
-	/* steps[first..] were reached with keys[0..]; the key of steps[i] (i >= first) is
-	 * keys[i - first]; keys[n_steps - first ..] are missing. Find the table that will hold
-	 * the new text: the deepest section (root, [table], [[array]] entry) or the first inline
-	 * table, with only dotted tables below it. */
+	/* steps[first..] were reached with keys[0..]; keys[n_steps - first ..] are missing.
+	 * The new text goes into the deepest table that is not a dotted one (the root, a
+	 * [table], an [[array]] entry, an inline table), as a dotted key through the dotted
+	 * tables below it; an implicit table first needs a header of its own. */
+	(void)first;
 	for (size_t i = 0; i < n_steps; i++) {
 		enum toml_table_kind k = steps[i].table->kind;
-		if (k == TOML_TABLE_INLINE) {
+		if (k != TOML_TABLE_DOTTED) {
 			anchor = i;
-			implicit = false;
-			break;
-		}
-		if (k == TOML_TABLE_ROOT || k == TOML_TABLE_HEADER || k == TOML_TABLE_ARRAY_ENTRY) {
-			anchor = i;
-			implicit = false;
-		} else if (k == TOML_TABLE_IMPLICIT) {
-			anchor = i;
-			implicit = true;
+			implicit = k == TOML_TABLE_IMPLICIT;
 		}
 	}
 	t = steps[anchor].table;
@@ -343,11 +332,15 @@ static int set_missing(struct toml_editor *ed, struct step *steps, size_t n_step
 		       (ed->doc->text[at - 1] == ' ' || ed->doc->text[at - 1] == '\t'))
 			at--;
 		if (t->n_items == 0) {
-			r = buf_addf(&ins, "{ %s }", b.buf);
+			/* "{}" becomes "{ k = v }", "{ }" too; wider spacing stays as it was. */
+			bool spaced;
+
+			at = t->header.offset + 1;
+			spaced = ed->doc->text[at] == ' ' || ed->doc->text[at] == '\t';
+			r = buf_addf(&ins, spaced ? "%s " : " %s ", b.buf);
 			if (r < 0)
 				return r;
-			return splice(ed, t->header.offset, t->header.len, ins.buf, ins.len,
-				      reterr);
+			return splice(ed, at + spaced, 0, ins.buf, ins.len, reterr);
 		}
 		r = buf_addf(&ins, ", %s", b.buf);
 		if (r < 0)
@@ -422,15 +415,14 @@ int toml_editor_set(struct toml_editor *ed, const struct toml_table *t, const ch
 		pd_error_set(reterr, ed->file, 0, 0, 0, "invalid key '%s'", key);
 		return n;
 	}
-	steps[0] = (struct step){ ed->doc->root, NULL, 0, false };
-	if (t != ed->doc->root && !find_path(ed->doc->root, t, steps, &n_steps)) {
-		/* Only inline tables inside plain arrays are out of reach of a key path. */
-		if (t->kind != TOML_TABLE_INLINE) {
+	{
+		struct toml_value root = { .type = TOML_TABLE, .u.table = ed->doc->root };
+		n_steps = 0;
+		if (!find_path(&root, t, NULL, 0, false, steps, &n_steps)) {
+			pd_error_set(reterr, ed->file, 0, 0, 0, "table not in this document");
 			r = -EINVAL;
 			goto out;
 		}
-		steps[0] = (struct step){ t, NULL, 0, false };
-		n_steps = 1;
 	}
 	first = n_steps;
 	cur = t;

@@ -256,6 +256,26 @@ static void test_set_in_array_entry(void **state)
 	toml_editor_free(ed);
 }
 
+/* Inline tables, also nested and inside plain arrays, take the new key between their braces. */
+static void test_set_in_inline_tables(void **state)
+{
+	struct toml_editor *ed = editor("a = [{x = 1}, {}]\nb = { c = { d = 1 }, e.f = 2 }\n");
+	const struct toml_edit_kv v = TOML_KV_INT(NULL, 9);
+	const struct toml_array *a = toml_get_array(toml_editor_root(ed), "a");
+	struct pd_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(toml_editor_set(ed, a->items[0].u.table, "y", &v, &err), 0);
+	a = toml_get_array(toml_editor_root(ed), "a");
+	assert_int_equal(toml_editor_set(ed, a->items[1].u.table, "y", &v, &err), 0);
+	assert_int_equal(toml_editor_set(ed, NULL, "b.c.g", &v, &err), 0);
+	assert_int_equal(toml_editor_set(ed, NULL, "b.e.h", &v, &err), 0);
+	assert_int_equal(toml_editor_set(ed, NULL, "b.c.d", &v, &err), 0);
+	assert_text(ed, "a = [{x = 1, y = 9}, { y = 9 }]\n"
+			"b = { c = { d = 9, g = 9 }, e.f = 2, e.h = 9 }\n");
+	toml_editor_free(ed);
+}
+
 static void test_set_implicit_table(void **state)
 {
 	struct toml_editor *ed = editor("[a.b]\nx = 1\n");
@@ -375,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_set_existing_value),
 		cmocka_unit_test(test_set_new_key_in_section),
 		cmocka_unit_test(test_set_in_array_entry),
+		cmocka_unit_test(test_set_in_inline_tables),
 		cmocka_unit_test(test_set_implicit_table),
 		cmocka_unit_test(test_set_errors),
 		cmocka_unit_test(test_save_and_open),
