@@ -21,4 +21,7 @@ int handle_model_source_put(struct request *req);
 int handle_model_init(struct request *req);
 int handle_model_add(struct request *req);
 
+/* handlers-generate.c */
+int handle_model_generate(struct request *req);
+
 #endif

@@ -22,7 +22,9 @@ static const struct route routes[] = {
 	{ "PUT", "/models/{m}/source", handle_model_source_put },
 	{ "POST", "/models/{m}/init", handle_model_init },
 	{ "POST", "/models/{m}/add", handle_model_add },
+	{ "POST", "/models/{m}/generate", handle_model_generate },
 	{ "POST", "/init", handle_model_init },
+	{ "POST", "/generate", handle_model_generate },
 	{ "POST", "/add", handle_model_add },
 };
 

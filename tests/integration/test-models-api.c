@@ -434,6 +434,66 @@ static void test_auto_regeneration(void **state)
 	assert_int_equal(before.st_ino, after.st_ino);
 }
 
+static void test_generate_routes(void **state)
+{
+	static const char model[] = "import ballerina/persist as _;\n\n"
+				    "public type Invoice record {|\n"
+				    "    readonly int id;\n"
+				    "    decimal amount;\n"
+				    "|};\n";
+	json_t *j, *f;
+	size_t i;
+	bool any_changed = false;
+	(void)state;
+
+	/* billing is broken after the previous test: 422 with its diagnostics. */
+	j = request_json("POST", "/models/billing/generate", NULL, NULL, 422, NULL);
+	assert_string_equal(json_string_value(json_object_get(j, "code")), "model_invalid");
+	assert_true(json_array_size(json_object_get(j, "diagnostics")) > 0);
+	json_decref(j);
+
+	write_file("persist/billing.bal", model);
+	wait_for_status("billing", "valid");
+	usleep(200 * 1000); /* let the automatic regeneration finish */
+
+	/* A dry run of the binding's generation: every file, digests, nothing to change. */
+	j = request_json("POST", "/models/billing/generate?dryRun=true", NULL, NULL, 200, NULL);
+	assert_true(json_is_true(json_object_get(j, "dryRun")));
+	assert_string_equal(json_string_value(json_object_get(j, "outputDirectory")),
+			    "generated/billing");
+	assert_true(json_array_size(json_object_get(j, "files")) >= 4);
+	json_array_foreach(json_object_get(j, "files"), i, f) {
+		assert_int_equal(strlen(json_string_value(json_object_get(f, "sha256"))), 64);
+		any_changed |= json_is_true(json_object_get(f, "changed"));
+	}
+	assert_false(any_changed);
+	json_decref(j);
+
+	/* As `persist generate`: a body with the datastore and module. */
+	assert_false(file_exists("modules/memusers/persist_client.bal"));
+	j = request_json("POST", "/models/users/generate?dryRun=true",
+			 "{\"datastore\":\"inmemory\",\"module\":\"memusers\"}", NULL, 200, NULL);
+	assert_false(file_exists("modules/memusers/persist_client.bal"));
+	json_decref(j);
+	j = request_json("POST", "/models/users/generate",
+			 "{\"datastore\":\"inmemory\",\"module\":\"memusers\"}", NULL, 200, NULL);
+	assert_string_equal(json_string_value(json_object_get(j, "outputDirectory")),
+			    "modules/memusers");
+	json_decref(j);
+	assert_true(file_exists("modules/memusers/persist_client.bal"));
+	assert_true(file_exists("modules/memusers/persist_types.bal"));
+
+	/* Errors: no binding, bad body, unknown datastore, ambiguous model-less form. */
+	json_decref(request_json("POST", "/models/users/generate", NULL, NULL, 409, NULL));
+	json_decref(request_json("POST", "/models/users/generate", "{\"datastore\":1}", NULL, 400,
+				 NULL));
+	json_decref(request_json("POST", "/models/users/generate", "{\"datastore\":\"sqlite\"}",
+				 NULL, 400, NULL));
+	json_decref(
+		request_json("POST", "/generate", "{\"datastore\":\"mysql\"}", NULL, 400, NULL));
+	json_decref(request_json("POST", "/models/nope/generate", NULL, NULL, 404, NULL));
+}
+
 static void test_sigterm_ends_open_streams(void **state)
 {
 	struct stream open_stream = { .until = "never sent" };
@@ -463,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_event_stream),
 		cmocka_unit_test(test_init_and_add_routes),
 		cmocka_unit_test(test_auto_regeneration),
+		cmocka_unit_test(test_generate_routes),
 		cmocka_unit_test(test_sigterm_ends_open_streams),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
