@@ -329,6 +329,9 @@ int handle_model_generate(struct request *req)
 	if (!dry_run)
 		metrics_generation(r >= 0, now_usec(CLOCK_MONOTONIC) - t0);
 
+	if (r < 0 && !dry_run)
+		registry_note_generation(o->registry, m->entry.name, now_usec(CLOCK_REALTIME),
+					 e.text);
 	if (r < 0) {
 		if (!dry_run && o->events)
 			(void)event_bus_publish(
@@ -353,7 +356,8 @@ int handle_model_generate(struct request *req)
 	if (reply && test_failed)
 		json_object_set_new(reply, "testError", json_string(te.text));
 	if (!dry_run) {
-		registry_note_generated(o->registry, m->entry.name, now_usec(CLOCK_REALTIME));
+		registry_note_generation(o->registry, m->entry.name, now_usec(CLOCK_REALTIME),
+					 NULL);
 		if (o->events)
 			(void)event_bus_publish(
 				o->events, "generate.finished",

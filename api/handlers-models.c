@@ -96,11 +96,19 @@ int handle_model_get(struct request *req)
 
 	if (r < 0)
 		return req->replied ? 0 : r;
-	return request_reply_json(
-		req, 200,
-		model_detail_json(
-			req->snap, m,
-			registry_generated_at(request_options(req)->registry, m->entry.name)));
+	{
+		struct registry *reg = request_options(req)->registry;
+		struct generation_record g;
+		json_t *o =
+			model_detail_json(req->snap, m, registry_generated_at(reg, m->entry.name));
+
+		if (o && registry_generation(reg, m->entry.name, &g))
+			json_object_set_new(o, "lastGeneration",
+					    json_pack("{s:o, s:b, s:s?}", "at",
+						      timestamp_json(g.last_at), "ok", g.last_ok,
+						      "error", g.last_ok ? NULL : g.last_error));
+		return request_reply_json(req, 200, o);
+	}
 }
 
 static int read_source(struct request *req, const struct model_state *m, struct buf *out)

@@ -176,34 +176,63 @@ void registry_set_limits(struct registry *reg, const struct model_set_limits *li
 	reg->limits = *limits;
 }
 
-void registry_note_generated(struct registry *reg, const char *name, usec_t at)
+static struct generation_record *find_generation(struct registry *reg, const char *name)
 {
-	pthread_mutex_lock(&reg->lock);
 	for (size_t i = 0; i < reg->n_generations; i++)
-		if (streq(reg->generations[i].name, name)) {
-			reg->generations[i].at = at;
-			goto out;
-		}
-	/* Out of memory only loses the timestamp. */
-	if (GROW(reg->generations, reg->alloc_generations, reg->n_generations + 1) >= 0) {
-		struct generation_record *g = &reg->generations[reg->n_generations++];
+		if (streq(reg->generations[i].name, name))
+			return &reg->generations[i];
+	return NULL;
+}
+
+void registry_note_generation(struct registry *reg, const char *name, usec_t at, const char *error)
+{
+	struct generation_record *g;
+
+	pthread_mutex_lock(&reg->lock);
+	g = find_generation(reg, name);
+	/* Out of memory only loses the record. */
+	if (!g && GROW(reg->generations, reg->alloc_generations, reg->n_generations + 1) >= 0) {
+		g = &reg->generations[reg->n_generations];
+		*g = (struct generation_record){ 0 };
 		if (snprintf_checked(g->name, sizeof(g->name), "%s", name) < 0)
-			reg->n_generations--;
+			g = NULL;
 		else
-			g->at = at;
+			reg->n_generations++;
 	}
-out:
+	if (g) {
+		g->last_at = at;
+		g->last_ok = !error;
+		if (error) {
+			if (snprintf_checked(g->last_error, sizeof(g->last_error), "%s", error) < 0)
+				g->last_error[sizeof(g->last_error) - 1] = '\0';
+		} else {
+			g->at = at;
+			g->last_error[0] = '\0';
+		}
+	}
 	pthread_mutex_unlock(&reg->lock);
 }
 
 usec_t registry_generated_at(struct registry *reg, const char *name)
 {
-	usec_t at = 0;
+	struct generation_record *g;
+	usec_t at;
 
 	pthread_mutex_lock(&reg->lock);
-	for (size_t i = 0; i < reg->n_generations; i++)
-		if (streq(reg->generations[i].name, name))
-			at = reg->generations[i].at;
+	g = find_generation(reg, name);
+	at = g ? g->at : 0;
 	pthread_mutex_unlock(&reg->lock);
 	return at;
+}
+
+bool registry_generation(struct registry *reg, const char *name, struct generation_record *ret)
+{
+	struct generation_record *g;
+
+	pthread_mutex_lock(&reg->lock);
+	g = find_generation(reg, name);
+	if (g)
+		*ret = *g;
+	pthread_mutex_unlock(&reg->lock);
+	return g != NULL;
 }

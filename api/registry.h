@@ -39,6 +39,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct snapshot *, snapshot_unref)
 struct generation_record {
 	char name[MODEL_NAME_MAX];
 	usec_t at; /* CLOCK_REALTIME of the last successful generation */
+	usec_t last_at; /* of the last attempt */
+	bool last_ok;
+	char last_error[512]; /* why the last attempt failed */
 };
 
 struct registry {
@@ -65,9 +68,12 @@ _must_check_ int registry_reload(struct registry *reg, char *const *changed, siz
 				 bool rescan, bool config, struct model_change **ret_changes,
 				 size_t *ret_n_changes);
 
-/* Remember that model name was generated at (CLOCK_REALTIME µs); 0 when it never was. */
-void registry_note_generated(struct registry *reg, const char *name, usec_t at);
+/* Remember a generation of model name at (CLOCK_REALTIME µs): successful when error is NULL. */
+void registry_note_generation(struct registry *reg, const char *name, usec_t at, const char *error);
+/* When model name was last generated successfully; 0 when it never was. */
 usec_t registry_generated_at(struct registry *reg, const char *name);
+/* A copy of the record of model name; false when it was never generated. */
+bool registry_generation(struct registry *reg, const char *name, struct generation_record *ret);
 
 void registry_set_limits(struct registry *reg, const struct model_set_limits *limits);
 

@@ -186,8 +186,18 @@ static void reload_config(struct daemon *d)
 	}
 	r = config_apply_reload(&d->cfg, &next);
 	config_release(&next);
-	if (r < 0)
+	if (r < 0) {
 		log_error_errno(r, "cannot apply the new configuration: %m");
+		return;
+	}
+	/* The reloadable limits the registry and the watch hold copies of. */
+	if (d->watch)
+		watch_set_debounce(d->watch, d->cfg.debounce_ms * 1000);
+	if (d->registry) {
+		struct model_set_limits lim = { .max_models = PROJECT_MAX_MODELS_DEFAULT,
+						.max_file_bytes = d->cfg.max_file_bytes };
+		registry_set_limits(d->registry, &lim);
+	}
 }
 
 static int open_listener(struct daemon *d)

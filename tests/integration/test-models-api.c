@@ -413,14 +413,20 @@ static void test_auto_regeneration(void **state)
 
 	/* billing was bound to mysql, module billing, by the previous test. */
 	write_file("persist/billing.bal", model);
-	for (i = 0; i < 100 && !file_exists("generated/billing/persist_client.bal"); i++)
+	/* generatedAt is set once every file is in place. */
+	for (i = 0; i < 100; i++) {
+		bool done;
+		list = request_json("GET", "/models", NULL, NULL, 200, NULL);
+		m = find_model(list, "billing");
+		done = m && json_is_string(json_object_get(m, "generatedAt"));
+		json_decref(list);
+		if (done)
+			break;
 		usleep(50 * 1000);
+	}
+	assert_true(i < 100);
 	assert_true(file_exists("generated/billing/persist_client.bal"));
 	assert_true(file_exists("generated/billing/script.sql"));
-	list = request_json("GET", "/models", NULL, NULL, 200, NULL);
-	m = find_model(list, "billing");
-	assert_true(json_is_string(json_object_get(m, "generatedAt")));
-	json_decref(list);
 
 	/* A broken save never overwrites good output. */
 	path_of(path, sizeof(path), "generated/billing/persist_client.bal");
@@ -452,9 +458,26 @@ static void test_generate_routes(void **state)
 	assert_true(json_array_size(json_object_get(j, "diagnostics")) > 0);
 	json_decref(j);
 
-	write_file("persist/billing.bal", model);
-	wait_for_status("billing", "valid");
-	usleep(200 * 1000); /* let the automatic regeneration finish */
+	{
+		json_t *before = request_json("GET", "/models/billing", NULL, NULL, 200, NULL);
+		char was[64];
+		bool regenerated = false;
+
+		snprintf(was, sizeof(was), "%s",
+			 json_string_value(json_object_get(before, "generatedAt")));
+		json_decref(before);
+		write_file("persist/billing.bal", model);
+		/* Wait for the automatic regeneration, so the dry run below has nothing to do. */
+		for (int k = 0; k < 100 && !regenerated; k++) {
+			json_t *now = request_json("GET", "/models/billing", NULL, NULL, 200, NULL);
+			const char *at = json_string_value(json_object_get(now, "generatedAt"));
+			regenerated = at && strcmp(at, was) != 0;
+			json_decref(now);
+			if (!regenerated)
+				usleep(50 * 1000);
+		}
+		assert_true(regenerated);
+	}
 
 	/* A dry run of the binding's generation: every file, digests, nothing to change. */
 	j = request_json("POST", "/models/billing/generate?dryRun=true", NULL, NULL, 200, NULL);
@@ -494,6 +517,40 @@ static void test_generate_routes(void **state)
 	json_decref(request_json("POST", "/models/nope/generate", NULL, NULL, 404, NULL));
 }
 
+static void test_generation_failure_is_reported(void **state)
+{
+	char p[256];
+	FILE *f;
+	json_t *m, *g = NULL;
+	(void)state;
+
+	/* A binding whose targetModule is outside the package cannot be generated. */
+	path_of(p, sizeof(p), "Ballerina.toml");
+	f = fopen(p, "a");
+	assert_non_null(f);
+	fputs("\n[[tool.persist]]\nid = \"inv\"\ntargetModule = \"elsewhere.inv\"\n"
+	      "options.datastore = \"mysql\"\nfilePath = \"persist/inventory.bal\"\n",
+	      f);
+	fclose(f);
+	write_file("persist/inventory.bal", "import ballerina/persist as _;\n\n"
+					    "public type Item record {|\n"
+					    "    readonly int id;\n"
+					    "|};\n");
+	for (int i = 0; i < 100; i++) {
+		m = request_json("GET", "/models/inventory", NULL, NULL, 200, NULL);
+		g = json_object_get(m, "lastGeneration");
+		if (g && json_is_false(json_object_get(g, "ok"))) {
+			assert_non_null(strstr(json_string_value(json_object_get(g, "error")),
+					       "elsewhere.inv"));
+			json_decref(m);
+			return;
+		}
+		json_decref(m);
+		usleep(50 * 1000);
+	}
+	fail_msg("the failed generation never showed in /models/inventory");
+}
+
 static void test_sigterm_ends_open_streams(void **state)
 {
 	struct stream open_stream = { .until = "never sent" };
@@ -524,6 +581,7 @@ int main(void)
 		cmocka_unit_test(test_init_and_add_routes),
 		cmocka_unit_test(test_auto_regeneration),
 		cmocka_unit_test(test_generate_routes),
+		cmocka_unit_test(test_generation_failure_is_reported),
 		cmocka_unit_test(test_sigterm_ends_open_streams),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
