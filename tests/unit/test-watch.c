@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -267,6 +268,46 @@ static void test_persist_removed_and_recreated(void **state)
 	assert_models("shop", NULL);
 }
 
+/* More events than the kernel queues (fs.inotify.max_queued_events) while the loop is not
+ * reading: the watch sees IN_Q_OVERFLOW and asks for a full rescan. */
+static void test_queue_overflow_means_rescan(void **state)
+{
+	unsigned long max = 16384;
+	char p[256];
+	FILE *f = fopen("/proc/sys/fs/inotify/max_queued_events", "r");
+	int fd;
+	(void)state;
+
+	if (f) {
+		if (fscanf(f, "%lu", &max) != 1)
+			max = 16384;
+		fclose(f);
+	}
+	if (max > 200000)
+		skip(); /* too many writes for a unit test */
+	path_of(p, sizeof(p), "persist/users.bal");
+	fd = open(p, O_WRONLY);
+	assert_true(fd >= 0);
+	/* Each write is one IN_MODIFY that the kernel does not merge with a different one in
+	 * between: alternate two files. */
+	for (unsigned long i = 0; i <= max; i++) {
+		assert_int_equal(write(fd, "x", 1), 1);
+		if (i % 2)
+			write_file("Config.toml", "");
+	}
+	close(fd);
+	run_for(300);
+	assert_true(saw_rescan);
+	assert_true(deliveries >= 1);
+
+	/* Watching goes on after the overflow. */
+	reset();
+	write_file("persist/users.bal", "// after\n");
+	run_for(200);
+	assert_int_equal(deliveries, 1);
+	assert_models("users", NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +320,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_project_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_persist_removed_and_recreated, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_queue_overflow_means_rescan, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
