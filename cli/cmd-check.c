@@ -1,6 +1,8 @@
 /* persist check [--model <name>] [--datastore <store>]: validate every model of the project (or
  * one) and print its diagnostics as `file:line:column: error PERSIST_xxx: message`; exit 1
- * when any model has an error (API.md §2). */
+ * when any model has an error (API.md §2). Each model is checked against the datastore of its
+ * [[tool.persist]] binding in Ballerina.toml, or --datastore, or with the rules of a model
+ * without a binding. */
 #include "config.h"
 
 #include <errno.h>
@@ -9,11 +11,13 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/error.h"
 #include "base/fileio.h"
 #include "base/strutil.h"
 #include "cli/cli.h"
 #include "models/diagnostic.h"
 #include "models/parser.h"
+#include "models/project-config.h"
 #include "models/project.h"
 #include "models/validate.h"
 
@@ -23,12 +27,13 @@ static void help(FILE *f)
 		"Usage: persist check [--model <model name>] [--datastore <store type>]\n\n"
 		"Validate every model in persist/ (or only --model) and print its diagnostics as\n"
 		"file:line:column: error CODE: message. Exits 1 when any model has an error.\n"
-		"--datastore applies that store's type rules; without it the rules of a model\n"
-		"without a binding apply.\n");
+		"Each model gets the type rules of the datastore its Ballerina.toml binding\n"
+		"names; --datastore overrides that for every model.\n");
 }
 
 /* Validate one model; returns the number of errors it has, or < 0 when it cannot be read. */
-static int check_one(const char *project_dir, const struct model_entry *m, const char *datastore)
+static int check_one(const char *project_dir, const struct model_entry *m,
+		     const struct project_config *pc, const char *datastore)
 {
 	struct buf path = BUF_INIT(8192), text = BUF_INIT(MODEL_MAX_FILE_BYTES_DEFAULT + 1);
 	struct buf out = BUF_INIT(BUF_MAX_DEFAULT);
@@ -40,6 +45,16 @@ static int check_one(const char *project_dir, const struct model_entry *m, const
 		       m->conflict ? "the model exists in both layouts; remove one of them"
 				   : "the file name is not a valid model name");
 		return 1;
+	}
+	if (!datastore && pc) {
+		const struct persist_binding *b = project_config_binding_for_path(pc, m->path);
+		datastore = b ? b->datastore : NULL;
+		if (datastore && !model_datastore_known(datastore)) {
+			printf("%s: error: its binding in Ballerina.toml names an unknown datastore "
+			       "'%s'\n",
+			       m->path, datastore);
+			return 1;
+		}
 	}
 	r = buf_addf(&path, "%s/%s", project_dir, m->path);
 	if (r < 0)
@@ -76,7 +91,9 @@ int cmd_check(const struct cli_global *g, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	_cleanup_(project_config_freep) struct project_config *pc = NULL;
 	struct model_list models = { 0 };
+	struct pd_error err = { 0 };
 	const char *model = NULL, *datastore = NULL;
 	bool failed = false, io_error = false;
 	int c, r;
@@ -109,6 +126,15 @@ int cmd_check(const struct cli_global *g, int argc, char **argv)
 			datastore);
 		return CLI_EXIT_USAGE;
 	}
+	if (!datastore) {
+		r = project_config_load(g->project_dir, NULL, &pc, &err);
+		if (r < 0 && r != -ENOENT) {
+			char msg[PD_ERROR_FILE_MAX + PD_ERROR_TEXT_MAX + 32];
+			pd_error_format(&err, msg, sizeof(msg));
+			fprintf(stderr, "persist: error: %s\n", msg[0] ? msg : strerror(-r));
+			return CLI_EXIT_FAILURE;
+		}
+	}
 	r = project_discover(g->project_dir, PROJECT_MAX_MODELS_DEFAULT, &models);
 	if (r == -ENOTDIR) {
 		fprintf(stderr, "persist: error: no persist/ directory in '%s'\n", g->project_dir);
@@ -129,7 +155,7 @@ int cmd_check(const struct cli_global *g, int argc, char **argv)
 		const struct model_entry *m = &models.items[i];
 		if (model && !streq(m->name, model))
 			continue;
-		r = check_one(g->project_dir, m, datastore);
+		r = check_one(g->project_dir, m, pc, datastore);
 		if (r < 0)
 			io_error = true;
 		else if (r > 0)

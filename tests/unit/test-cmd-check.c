@@ -117,6 +117,20 @@ static void test_valid_and_invalid(void **state)
 	assert_int_equal(run_check(p->dir, "--datastore", "mysql", &out), 1);
 	assert_non_null(strstr(out.buf, "persist/users/model.bal:5:5: error PERSIST_305: an entity "
 					"does not support json-typed field\n"));
+	/* the binding's datastore applies without --datastore */
+	write_text(p->dir, "Ballerina.toml",
+		   "[package]\n"
+		   "org = \"demo\"\n"
+		   "name = \"shop\"\n"
+		   "version = \"0.1.0\"\n"
+		   "\n"
+		   "[[tool.persist]]\n"
+		   "id = \"users\"\n"
+		   "targetModule = \"shop.users\"\n"
+		   "options.datastore = \"mysql\"\n"
+		   "filePath = \"persist/users/model.bal\"\n");
+	assert_int_equal(run_check(p->dir, "--model", "users", &out), 1);
+	assert_non_null(strstr(out.buf, "error PERSIST_305"));
 	assert_int_equal(run_check(p->dir, "--model", "shop", &out), 0);
 	assert_string_equal(out.buf, "");
 	assert_int_equal(run_check(p->dir, "--model", "nope", &out), 1);
