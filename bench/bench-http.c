@@ -79,8 +79,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	snprintf(project, sizeof(project), "%s/examples/shop", src ? src : ".");
-	if (persistd_start(project, quiet, &p) < 0) {
+	(void)src;
+	if (test_copy_example("shop", project, sizeof(project)) < 0 ||
+	    persistd_start(project, quiet, &p) < 0) {
 		fprintf(stderr, "cannot start persistd (set abs_top_builddir/abs_top_srcdir)\n");
 		return 1;
 	}
@@ -102,6 +103,7 @@ int main(int argc, char **argv)
 	}
 	elapsed = now_s() - t0;
 	persistd_stop(&p, SIGTERM, 10000);
+	test_remove_tree(project);
 
 	size_t n = (size_t)threads * requests;
 	qsort(all, n, sizeof(double), cmp_double);

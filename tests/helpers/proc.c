@@ -17,6 +17,28 @@
 
 #include "tests/helpers/proc.h"
 
+int test_copy_example(const char *name, char *ret_dir, size_t size)
+{
+	const char *src = getenv("abs_top_srcdir");
+	char cmd[8192];
+
+	snprintf(ret_dir, size, "/tmp/persistd-test.XXXXXX");
+	if (!mkdtemp(ret_dir))
+		return -errno;
+	snprintf(cmd, sizeof(cmd), "cp -R '%s/examples/%s/.' '%s/' && chmod -R u+w '%s'",
+		 src && *src ? src : ".", name, ret_dir, ret_dir);
+	return system(cmd) == 0 ? 0 : -EIO;
+}
+
+void test_remove_tree(const char *dir)
+{
+	char cmd[4200];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
 unsigned test_free_port(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };

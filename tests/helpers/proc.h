@@ -20,6 +20,12 @@ struct http_result {
 	char etag[64];
 };
 
+/* Copy examples/<name> (from $abs_top_srcdir) into a new temporary directory, so a test's
+ * persistd can write generated files without touching the source tree. */
+int test_copy_example(const char *name, char *ret_dir, size_t size);
+/* rm -rf dir */
+void test_remove_tree(const char *dir);
+
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 unsigned test_free_port(void);
 /* Path of a built program next to the tests ($abs_top_builddir or "."). */

@@ -34,10 +34,10 @@ static void url_for(char *buf, size_t size, const struct persistd_proc *p, const
 static int group_setup(void **state)
 {
 	static const char *const args[] = { "--set", "http.max_body_bytes=1024", NULL };
-	const char *src = getenv("abs_top_srcdir");
 	(void)state;
 
-	snprintf(project, sizeof(project), "%s/examples/shop", src ? src : ".");
+	if (test_copy_example("shop", project, sizeof(project)) < 0)
+		return -1;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	return persistd_start(project, args, &daemon_proc) == 0 ? 0 : -1;
 }
@@ -48,6 +48,7 @@ static int group_teardown(void **state)
 	if (daemon_proc.pid > 0)
 		persistd_stop(&daemon_proc, SIGKILL, 2000);
 	curl_global_cleanup();
+	test_remove_tree(project);
 	return 0;
 }
 

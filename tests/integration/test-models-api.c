@@ -45,29 +45,22 @@ static void write_file(const char *rel, const char *text)
 static int group_setup(void **state)
 {
 	static const char *const args[] = { "--set", "models.debounce=20ms", NULL };
-	char cmd[512];
-	const char *src = getenv("abs_top_srcdir");
 	(void)state;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	snprintf(root, sizeof(root), "/tmp/test-models-api.XXXXXX");
-	if (!mkdtemp(root))
-		return -1;
-	snprintf(cmd, sizeof(cmd), "cp -R '%s/examples/shop/.' '%s/'", src ? src : ".", root);
-	if (system(cmd) != 0)
+	if (test_copy_example("shop", root, sizeof(root)) < 0)
 		return -1;
 	return persistd_start(root, args, &proc) == 0 ? 0 : -1;
 }
 
 static int group_teardown(void **state)
 {
-	char cmd[128];
 	(void)state;
 	if (proc.pid > 0)
 		persistd_stop(&proc, SIGTERM, 10000);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	test_remove_tree(root);
 	curl_global_cleanup();
-	return system(cmd) == 0 ? 0 : -1;
+	return 0;
 }
 
 static json_t *request_json(const char *method, const char *path, const char *body,
@@ -126,7 +119,7 @@ static void test_list_and_ready(void **state)
 	json_decref(ready);
 
 	list = request_json("GET", "/models", NULL, NULL, 200, NULL);
-	assert_int_equal(json_array_size(list), 2);
+	assert_int_equal(json_array_size(list), 3);
 	m = find_model(list, "users");
 	assert_non_null(m);
 	assert_string_equal(json_string_value(json_object_get(m, "file")), "persist/users.bal");
@@ -507,7 +500,12 @@ static void test_generate_routes(void **state)
 	assert_true(file_exists("modules/memusers/persist_types.bal"));
 
 	/* Errors: no binding, bad body, unknown datastore, ambiguous model-less form. */
-	json_decref(request_json("POST", "/models/users/generate", NULL, NULL, 409, NULL));
+	write_file("persist/loose.bal", "import ballerina/persist as _;\n\n"
+					"public type Note record {|\n"
+					"    readonly int id;\n"
+					"|};\n");
+	wait_for_status("loose", "valid");
+	json_decref(request_json("POST", "/models/loose/generate", NULL, NULL, 409, NULL));
 	json_decref(request_json("POST", "/models/users/generate", "{\"datastore\":1}", NULL, 400,
 				 NULL));
 	json_decref(request_json("POST", "/models/users/generate", "{\"datastore\":\"sqlite\"}",
@@ -528,27 +526,28 @@ static void test_generation_failure_is_reported(void **state)
 	path_of(p, sizeof(p), "Ballerina.toml");
 	f = fopen(p, "a");
 	assert_non_null(f);
-	fputs("\n[[tool.persist]]\nid = \"inv\"\ntargetModule = \"elsewhere.inv\"\n"
-	      "options.datastore = \"mysql\"\nfilePath = \"persist/inventory.bal\"\n",
+	fputs("\n[[tool.persist]]\nid = \"stray\"\ntargetModule = \"elsewhere.stray\"\n"
+	      "options.datastore = \"mysql\"\nfilePath = \"persist/stray.bal\"\n",
 	      f);
 	fclose(f);
-	write_file("persist/inventory.bal", "import ballerina/persist as _;\n\n"
-					    "public type Item record {|\n"
-					    "    readonly int id;\n"
-					    "|};\n");
+	write_file("persist/stray.bal", "import ballerina/persist as _;\n\n"
+					"public type Item record {|\n"
+					"    readonly int id;\n"
+					"|};\n");
+	wait_for_status("stray", "valid");
 	for (int i = 0; i < 100; i++) {
-		m = request_json("GET", "/models/inventory", NULL, NULL, 200, NULL);
+		m = request_json("GET", "/models/stray", NULL, NULL, 200, NULL);
 		g = json_object_get(m, "lastGeneration");
 		if (g && json_is_false(json_object_get(g, "ok"))) {
 			assert_non_null(strstr(json_string_value(json_object_get(g, "error")),
-					       "elsewhere.inv"));
+					       "elsewhere.stray"));
 			json_decref(m);
 			return;
 		}
 		json_decref(m);
 		usleep(50 * 1000);
 	}
-	fail_msg("the failed generation never showed in /models/inventory");
+	fail_msg("the failed generation never showed in /models/stray");
 }
 
 /* 1000 saves across 50 models, in place and by rename, some broken on the way: the registry
