@@ -6,6 +6,7 @@
 #include "api/handlers.h"
 #include "api/http.h"
 #include "api/metrics.h"
+#include "api/openapi.h"
 #include "base/buf.h"
 #include "api/request.h"
 
@@ -38,4 +39,9 @@ int handle_metrics(struct request *req)
 		return r;
 	return request_reply_bytes(req, 200, "text/plain; version=0.0.4; charset=utf-8", out.buf,
 				   out.len);
+}
+
+int handle_openapi(struct request *req)
+{
+	return request_reply_json(req, 200, openapi_document(req->snap));
 }

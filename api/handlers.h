@@ -9,6 +9,7 @@ int handle_healthz(struct request *req);
 int handle_version(struct request *req);
 int handle_events(struct request *req);
 int handle_metrics(struct request *req);
+int handle_openapi(struct request *req);
 
 /* handlers-models.c */
 int handle_readyz(struct request *req);

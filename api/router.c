@@ -16,6 +16,7 @@ static const struct route routes[] = {
 	{ "GET", "/readyz", handle_readyz },
 	{ "GET", "/events", handle_events },
 	{ "GET", "/metrics", handle_metrics },
+	{ "GET", "/openapi.json", handle_openapi },
 	{ "GET", "/models", handle_models_list },
 	{ "GET", "/models/{m}", handle_model_get },
 	{ "GET", "/models/{m}/source", handle_model_source_get },

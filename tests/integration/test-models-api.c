@@ -604,6 +604,23 @@ static void test_burst_of_saves(void **state)
 	}
 }
 
+static void test_openapi_document(void **state)
+{
+	json_t *d = request_json("GET", "/openapi.json", NULL, NULL, 200, NULL);
+	json_t *paths = json_object_get(d, "paths");
+	(void)state;
+
+	assert_string_equal(json_string_value(json_object_get(d, "openapi")), "3.1.0");
+	assert_non_null(json_object_get(paths, "/models/{m}/source"));
+	assert_non_null(json_object_get(paths, "/models/users/data/users"));
+	assert_non_null(json_object_get(paths, "/models/users/data/users/{id}"));
+	assert_non_null(json_object_get(
+		json_object_get(json_object_get(d, "components"), "schemas"), "users.User.Insert"));
+	/* Invalid models have no data routes. */
+	assert_null(json_object_get(paths, "/models/draft/data"));
+	json_decref(d);
+}
+
 static void test_sigterm_ends_open_streams(void **state)
 {
 	struct stream open_stream = { .until = "never sent" };
@@ -636,6 +653,7 @@ int main(void)
 		cmocka_unit_test(test_generate_routes),
 		cmocka_unit_test(test_generation_failure_is_reported),
 		cmocka_unit_test(test_burst_of_saves),
+		cmocka_unit_test(test_openapi_document),
 		cmocka_unit_test(test_sigterm_ends_open_streams),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
