@@ -295,6 +295,7 @@ int handle_model_generate(struct request *req)
 
 	gen_project_model_stem(m->entry.path, g.stem, sizeof(g.stem));
 	g.o.model_name = g.stem;
+	g.o.build_tool = g.build_mode; /* what `bal build` packs differs from `persist generate` */
 	g.o.package_name = g.pkg;
 	g.o.module_name = g.module_name;
 	(void)snprintf(label, sizeof(label), "%s", m->entry.path + strlen("persist/"));
