@@ -22,6 +22,9 @@ int handle_model_source_put(struct request *req);
 int handle_model_init(struct request *req);
 int handle_model_add(struct request *req);
 
+/* handlers-migrate.c */
+int handle_model_migrate(struct request *req);
+
 /* handlers-generate.c */
 int handle_model_generate(struct request *req);
 

@@ -26,6 +26,8 @@ static const struct route routes[] = {
 	{ "POST", "/models/{m}/generate", handle_model_generate },
 	{ "POST", "/init", handle_model_init },
 	{ "POST", "/generate", handle_model_generate },
+	{ "POST", "/models/{m}/migrate", handle_model_migrate },
+	{ "POST", "/migrate", handle_model_migrate },
 	{ "POST", "/add", handle_model_add },
 };
 

@@ -621,6 +621,34 @@ static void test_openapi_document(void **state)
 	json_decref(d);
 }
 
+static void test_migrate_route(void **state)
+{
+	json_t *j;
+	const char *dir;
+	(void)state;
+
+	j = request_json("POST", "/models/audit/migrate", "{\"label\":\"first\"}", NULL, 201, NULL);
+	dir = json_string_value(json_object_get(j, "directory"));
+	assert_non_null(dir);
+	assert_true(strncmp(dir, "persist/audit/migrations/", 25) == 0);
+	assert_true(strstr(dir, "_first") != NULL);
+	assert_true(json_is_true(json_object_get(j, "first")));
+	assert_true(json_array_size(json_object_get(j, "files")) >= 1);
+	json_decref(j);
+
+	/* Nothing changed since: no new migration. */
+	j = request_json("POST", "/models/audit/migrate", "{\"label\":\"again\"}", NULL, 200, NULL);
+	assert_true(json_is_null(json_object_get(j, "directory")) ||
+		    !json_object_get(j, "directory"));
+	json_decref(j);
+
+	json_decref(request_json("POST", "/models/audit/migrate", "{}", NULL, 400, NULL));
+	json_decref(request_json("POST", "/models/audit/migrate", "{\"label\":\"a/b\"}", NULL, 400,
+				 NULL));
+	json_decref(request_json("POST", "/models/audit/migrate", "not json", NULL, 400, NULL));
+	json_decref(request_json("POST", "/migrate", "{\"label\":\"x\"}", NULL, 400, NULL));
+}
+
 static void test_sigterm_ends_open_streams(void **state)
 {
 	struct stream open_stream = { .until = "never sent" };
@@ -654,6 +682,7 @@ int main(void)
 		cmocka_unit_test(test_generation_failure_is_reported),
 		cmocka_unit_test(test_burst_of_saves),
 		cmocka_unit_test(test_openapi_document),
+		cmocka_unit_test(test_migrate_route),
 		cmocka_unit_test(test_sigterm_ends_open_streams),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
