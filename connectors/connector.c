@@ -21,6 +21,9 @@
 
 const struct connector_ops *const connector_table[] = {
 	&inmemory_ops,
+#if ENABLE_POSTGRESQL
+	&postgresql_ops,
+#endif
 	NULL,
 };
 

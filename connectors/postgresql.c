@@ -1,0 +1,877 @@
+/* PostgreSQL through libpq: the tables and columns of the model's generated script.sql
+ * (models/gen.h), values bound as text parameters (never spliced into SQL), and the encodings
+ * the generated Ballerina client reads and writes (runtime.md §4.5). Sessions run with
+ * TimeZone=UTC and DateStyle=ISO, so time:Utc values stored in TIMESTAMP columns are UTC
+ * instants as the Ballerina service sees them when it runs in UTC. */
+#include "config.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "base/alloc.h"
+#include "base/buf.h"
+#include "base/macro.h"
+#include "base/strutil.h"
+#include "connectors/connector.h"
+#include "models/ast.h"
+#include "models/project-config.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(PGresult *, PQclear)
+
+/* Statements past this many seconds are cancelled by the server (-ETIMEDOUT). */
+#define PG_STATEMENT_TIMEOUT_MS 30000
+
+struct pg_config {
+	char *host, *port, *user, *password, *database, *schema;
+};
+
+struct pg_conn {
+	struct conn base;
+	const struct pg_config *cfg;
+	PGconn *pg;
+	char err[1024];
+};
+
+static struct pg_conn *pg_conn_cast(struct conn *c)
+{
+	assert(c->ops == &postgresql_ops);
+	return (struct pg_conn *)c;
+}
+
+/* ---- config --------------------------------------------------------------------------------- */
+
+static void pg_config_free(void *p)
+{
+	struct pg_config *cfg = p;
+
+	if (!cfg)
+		return;
+	mem_free(cfg->host);
+	mem_free(cfg->port);
+	mem_free(cfg->user);
+	if (cfg->password)
+		explicit_bzero(cfg->password, strlen(cfg->password));
+	mem_free(cfg->password);
+	mem_free(cfg->database);
+	mem_free(cfg->schema);
+	mem_free(cfg);
+}
+
+static bool plain_identifier(const char *s)
+{
+	if (!s || !*s || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_' ||
+		      (*s >= '0' && *s <= '9') || *s == '$'))
+			return false;
+	return true;
+}
+
+static int pg_config_parse(const struct connection_settings *cs, void **ret_cfg,
+			   struct pd_error *reterr)
+{
+	struct pg_config *cfg = new0(struct pg_config, 1);
+	char port[24];
+
+	if (!cfg)
+		return -ENOMEM;
+	/* the generated Config.toml defaults (runtime.md §8) */
+	(void)snprintf(port, sizeof(port), "%lld",
+		       (long long)(cs && cs->port > 0 ? cs->port : 5432));
+	cfg->host = mem_strdup(cs && cs->host ? cs->host : "localhost");
+	cfg->port = mem_strdup(port);
+	cfg->user = mem_strdup(cs && cs->user ? cs->user : "postgres");
+	cfg->password = mem_strdup(cs && cs->password ? cs->password : "");
+	cfg->database = mem_strdup(cs && cs->database ? cs->database : "");
+	if (cs && cs->default_schema && *cs->default_schema) {
+		/* spliced into SQL as the generated client does, so it must be a plain name */
+		if (!plain_identifier(cs->default_schema)) {
+			pd_error_set(reterr, NULL, 0, 0, 0, "invalid defaultSchema '%s'",
+				     cs->default_schema);
+			pg_config_free(cfg);
+			return -EINVAL;
+		}
+		cfg->schema = mem_strdup(cs->default_schema);
+		if (!cfg->schema) {
+			pg_config_free(cfg);
+			return -ENOMEM;
+		}
+	}
+	if (!cfg->host || !cfg->port || !cfg->user || !cfg->password || !cfg->database) {
+		pg_config_free(cfg);
+		return -ENOMEM;
+	}
+	*ret_cfg = cfg;
+	return 0;
+}
+
+/* ---- errors --------------------------------------------------------------------------------- */
+
+_printf_(3, 4) static int set_error(struct pg_conn *pc, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(pc->err, sizeof(pc->err), fmt, ap);
+	va_end(ap);
+	/* libpq's messages end in a newline */
+	for (size_t n = strlen(pc->err); n > 0 && pc->err[n - 1] == '\n'; n--)
+		pc->err[n - 1] = '\0';
+	return r;
+}
+
+/* The errno of a failed statement; the text goes to last_error. */
+static int result_error(struct pg_conn *pc, const struct entity *e, const PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(pc->pg);
+
+	if (!state || PQstatus(pc->pg) == CONNECTION_BAD) {
+		pc->base.broken = true;
+		return set_error(pc, -ECONNRESET, "%s", PQerrorMessage(pc->pg));
+	}
+	if (streq(state, "23505")) {
+		/* upstream's K: the DETAIL "Key (id)=(1) already exists." without its markers */
+		const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+		const char *k = detail ? startswith(detail, "Key ") : NULL;
+		char key[512];
+		if (e && k && endswith(k, " already exists.")) {
+			(void)snprintf(key, sizeof(key), "%.*s",
+				       (int)(strlen(k) - strlen(" already exists.")), k);
+			conn_exists_text(e, key, pc->err, sizeof(pc->err));
+		} else {
+			(void)set_error(pc, 0, "%s",
+					"Unable to determine key from DuplicateKey error message.");
+		}
+		return -EEXIST;
+	}
+	if (streq(state, "23503") || streq(state, "23514") || streq(state, "23502"))
+		return set_error(pc, -ECONSTRAINT, "%s", msg);
+	if (startswith(state, "22"))
+		return set_error(pc, -EINVAL, "%s", msg);
+	if (streq(state, "57014"))
+		return set_error(pc, -ETIMEDOUT, "%s", msg);
+	if (streq(state, "40001") || streq(state, "40P01"))
+		return set_error(pc, -EAGAIN, "%s", msg);
+	if (startswith(state, "08") || startswith(state, "57P")) {
+		pc->base.broken = true;
+		return set_error(pc, -ECONNRESET, "%s", msg);
+	}
+	return set_error(pc, -EIO, "%s", msg);
+}
+
+/* ---- connections ---------------------------------------------------------------------------- */
+
+/* Server notices (DROP TABLE IF EXISTS ... skipping) would go to stderr; a library stays quiet. */
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+static int pg_connect(struct conn *c, const void *cfgp, usec_t timeout)
+{
+	struct pg_conn *pc = pg_conn_cast(c);
+	const struct pg_config *cfg = cfgp;
+	char seconds[24], options[128];
+	const char *msg;
+	int r;
+
+	/* libpq counts whole seconds and treats 1 as 2 */
+	(void)snprintf(seconds, sizeof(seconds), "%llu",
+		       (unsigned long long)MAX(2, (timeout + USEC_PER_SEC - 1) / USEC_PER_SEC));
+	(void)snprintf(options, sizeof(options),
+		       "-c TimeZone=UTC -c DateStyle=ISO,YMD -c statement_timeout=%d",
+		       PG_STATEMENT_TIMEOUT_MS);
+	const char *const keys[] = {
+		"host",
+		"port",
+		"user",
+		"password",
+		"dbname",
+		"connect_timeout",
+		"options",
+		"application_name",
+		"client_encoding",
+		"keepalives",
+		"keepalives_idle",
+		NULL,
+	};
+	const char *const values[] = {
+		cfg->host, cfg->port,  cfg->user, cfg->password, cfg->database, seconds,
+		options,   "persistd", "UTF8",	  "1",		 "30",		NULL,
+	};
+
+	pc->cfg = cfg;
+	pc->pg = PQconnectdbParams(keys, values, 0);
+	if (!pc->pg)
+		return set_error(pc, -ENOMEM, "%s", "out of memory");
+	if (PQstatus(pc->pg) == CONNECTION_OK) {
+		(void)PQsetNoticeProcessor(pc->pg, ignore_notice, NULL);
+		return 0;
+	}
+	msg = PQerrorMessage(pc->pg);
+	/* a refused login or a missing database is an unusable store too (503), not a
+	 * client error; the text says which */
+	r = strstr(msg, "timeout expired") ? -ETIMEDOUT : -ECONNREFUSED;
+	(void)set_error(pc, r, "%s", msg);
+	PQfinish(pc->pg);
+	pc->pg = NULL;
+	return r;
+}
+
+static void pg_disconnect(struct conn *c)
+{
+	struct pg_conn *pc = pg_conn_cast(c);
+
+	PQfinish(pc->pg);
+	pc->pg = NULL;
+}
+
+static int exec_simple(struct pg_conn *pc, const char *sql)
+{
+	_cleanup_(PQclearp) PGresult *res = PQexec(pc->pg, sql);
+
+	if (!res ||
+	    (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK))
+		return result_error(pc, NULL, res);
+	return 0;
+}
+
+static int pg_ping(struct conn *c, usec_t timeout)
+{
+	(void)timeout;
+	return exec_simple(pg_conn_cast(c), "SELECT 1");
+}
+
+static int pg_reset(struct conn *c)
+{
+	struct pg_conn *pc = pg_conn_cast(c);
+
+	if (PQstatus(pc->pg) != CONNECTION_OK) {
+		c->broken = true;
+		return -ECONNRESET;
+	}
+	if (PQtransactionStatus(pc->pg) != PQTRANS_IDLE) {
+		int r = exec_simple(pc, "ROLLBACK");
+		if (r < 0)
+			return r;
+	}
+	pc->err[0] = '\0';
+	return 0;
+}
+
+static int pg_begin(struct conn *c)
+{
+	return exec_simple(pg_conn_cast(c), "BEGIN");
+}
+
+static int pg_commit(struct conn *c)
+{
+	return exec_simple(pg_conn_cast(c), "COMMIT");
+}
+
+static int pg_rollback(struct conn *c)
+{
+	return exec_simple(pg_conn_cast(c), "ROLLBACK");
+}
+
+static int pg_apply_sql(struct conn *c, const char *script)
+{
+	struct pg_conn *pc = pg_conn_cast(c);
+	int r;
+
+	r = exec_simple(pc, "BEGIN");
+	if (r < 0)
+		return r;
+	r = exec_simple(pc, script);
+	if (r < 0) {
+		char saved[sizeof(pc->err)];
+		memcpy(saved, pc->err, sizeof(saved));
+		(void)exec_simple(pc, "ROLLBACK");
+		memcpy(pc->err, saved, sizeof(saved));
+		return r;
+	}
+	return exec_simple(pc, "COMMIT");
+}
+
+static const char *pg_last_error(const struct conn *c)
+{
+	assert(c->ops == &postgresql_ops);
+	return ((const struct pg_conn *)c)->err;
+}
+
+/* ---- SQL text ------------------------------------------------------------------------------- */
+
+static int add_ident(struct buf *b, const char *name)
+{
+	int r = buf_addc(b, '"');
+
+	for (const char *p = bare_identifier(name); r >= 0 && *p; p++)
+		r = *p == '"' ? buf_adds(b, "\"\"") : buf_addc(b, *p);
+	return r < 0 ? r : buf_addc(b, '"');
+}
+
+static int add_table(struct buf *b, const struct pg_conn *pc, const struct entity *e)
+{
+	const char *schema = e->schema && *e->schema ? e->schema : pc->cfg->schema;
+	int r = 0;
+
+	/* unquoted, as in script.sql and the generated client */
+	if (schema && plain_identifier(schema))
+		r = buf_addf(b, "%s.", schema);
+	return r < 0 ? r : add_ident(b, entity_table_name(e));
+}
+
+/* Text parameters, owned. */
+struct params {
+	char **v;
+	size_t n, alloc;
+};
+
+static void params_release(struct params *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		mem_free(p->v[i]);
+	mem_free(p->v);
+	*p = (struct params){ 0 };
+}
+
+/* Append the parameter and its placeholder $n. */
+static int params_add(struct params *p, struct buf *sql, const struct conn_column *col,
+		      const json_t *v)
+{
+	char num[64];
+	char *text = NULL;
+
+	if (GROW(p->v, p->alloc, p->n + 1) < 0)
+		return -ENOMEM;
+	if (!v || json_is_null(v)) {
+		text = NULL;
+	} else if (json_is_integer(v)) {
+		(void)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		text = mem_strdup(num);
+	} else if (json_is_real(v)) {
+		(void)snprintf(num, sizeof(num), "%.17g", json_real_value(v));
+		text = mem_strdup(num);
+	} else if (json_is_boolean(v)) {
+		text = mem_strdup(json_is_true(v) ? "true" : "false");
+	} else if (json_is_string(v) && col && col->type == CONN_TYPE_BYTES) {
+		_cleanup_free_ unsigned char *bytes = NULL;
+		size_t n = 0;
+		int r = conn_base64_decode(json_string_value(v), &bytes, &n);
+		if (r < 0)
+			return r;
+		text = mem_alloc(3 + n * 2);
+		if (text) {
+			text[0] = '\\';
+			text[1] = 'x';
+			for (size_t i = 0; i < n; i++)
+				(void)snprintf(text + 2 + i * 2, 3, "%02x", bytes[i]);
+			text[2 + n * 2] = '\0';
+		}
+	} else if (json_is_string(v) && col && col->type == CONN_TYPE_UTC) {
+		/* TIMESTAMP without time zone: the UTC clock reading */
+		text = mem_strndup(json_string_value(v), json_string_length(v) - 1);
+	} else if (json_is_string(v)) {
+		text = mem_strdup(json_string_value(v));
+	} else {
+		_cleanup_free_ char *dump = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		text = dump ? mem_strdup(dump) : NULL;
+	}
+	if (v && !json_is_null(v) && !text)
+		return -ENOMEM;
+	p->v[p->n++] = text;
+	return buf_addf(sql, "$%zu", p->n);
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* One result cell as the canonical JSON value of its column. */
+static int cell_value(const struct conn_column *col, const char *s, json_t **ret)
+{
+	json_t *v = NULL;
+	char text[256];
+
+	switch (col->type) {
+	case CONN_TYPE_INT: {
+		int64_t x;
+		if (safe_atoi64(s, &x) < 0)
+			return -EIO;
+		v = json_integer(x);
+		break;
+	}
+	case CONN_TYPE_FLOAT:
+		v = json_real(strtod(s, NULL));
+		break;
+	case CONN_TYPE_DECIMAL:
+		if (conn_decimal_canonical(s, text, sizeof(text)) < 0)
+			return -EIO;
+		v = json_string(text);
+		break;
+	case CONN_TYPE_BOOLEAN:
+		v = json_boolean(s[0] == 't');
+		break;
+	case CONN_TYPE_BYTES: {
+		size_t n = strlen(s);
+		_cleanup_free_ unsigned char *bytes = NULL;
+		_cleanup_free_ char *b64 = NULL;
+		if (n < 2 || s[0] != '\\' || s[1] != 'x' || n % 2)
+			return -EIO;
+		bytes = mem_alloc(n / 2 + 1);
+		if (!bytes)
+			return -ENOMEM;
+		for (size_t i = 2; i < n; i += 2) {
+			int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
+			if (hi < 0 || lo < 0)
+				return -EIO;
+			bytes[i / 2 - 1] = (unsigned char)(hi << 4 | lo);
+		}
+		if (conn_base64_encode(bytes, n / 2 - 1, &b64) < 0)
+			return -ENOMEM;
+		v = json_string(b64);
+		break;
+	}
+	case CONN_TYPE_CIVIL:
+	case CONN_TYPE_UTC: {
+		size_t n = strlen(s);
+		if (n + 2 > sizeof(text))
+			return -EIO;
+		memcpy(text, s, n + 1);
+		if (n > 10 && text[10] == ' ')
+			text[10] = 'T';
+		if (col->type == CONN_TYPE_UTC) {
+			text[n] = 'Z';
+			text[n + 1] = '\0';
+		}
+		v = json_string(text);
+		break;
+	}
+	case CONN_TYPE_OTHER: {
+		json_error_t je;
+		v = json_loads(s, JSON_DECODE_ANY, &je);
+		if (!v)
+			v = json_string(s);
+		break;
+	}
+	default:
+		v = json_string(s);
+		break;
+	}
+	if (!v)
+		return -ENOMEM;
+	*ret = v;
+	return 0;
+}
+
+static int exec_params(struct pg_conn *pc, const struct entity *e, const struct buf *sql,
+		       const struct params *p, ExecStatusType want, PGresult **ret)
+{
+	PGresult *res = PQexecParams(pc->pg, sql->buf, (int)p->n, NULL, (const char *const *)p->v,
+				     NULL, NULL, 0);
+
+	if (!res || PQresultStatus(res) != want) {
+		int r = result_error(pc, e, res);
+		PQclear(res);
+		return r;
+	}
+	*ret = res;
+	return 0;
+}
+
+/* " WHERE "k1" = $1 AND ..." for a key object */
+static int add_key_where(struct buf *sql, struct params *p, const struct conn_columns *cols,
+			 const struct entity *e, const json_t *key)
+{
+	int r = buf_adds(sql, " WHERE ");
+
+	for (size_t i = 0; r >= 0 && i < e->n_keys; i++) {
+		const struct conn_column *c = conn_columns_find(cols, e->keys[i]->bare_name);
+		if (!c)
+			return -EINVAL;
+		if (i)
+			r = buf_adds(sql, " AND ");
+		if (r >= 0)
+			r = add_ident(sql, c->column);
+		if (r >= 0)
+			r = buf_adds(sql, " = ");
+		if (r >= 0)
+			r = params_add(p, sql, c, json_object_get(key, c->name));
+	}
+	return r;
+}
+
+static int key_from_row(const struct conn_columns *cols, const struct entity *e,
+			const PGresult *res, int row, json_t **ret)
+{
+	json_auto_t *key = json_object();
+
+	if (!key)
+		return -ENOMEM;
+	for (size_t i = 0; i < e->n_keys; i++) {
+		const struct conn_column *c = conn_columns_find(cols, e->keys[i]->bare_name);
+		json_t *v = NULL;
+		int r;
+		if (!c)
+			return -EINVAL;
+		r = cell_value(c, PQgetvalue(res, row, (int)i), &v);
+		if (r < 0)
+			return r;
+		if (json_object_set_new(key, c->name, v) < 0)
+			return -ENOMEM;
+	}
+	*ret = TAKE_PTR(key);
+	return 0;
+}
+
+/* ---- operations ----------------------------------------------------------------------------- */
+
+static int pg_create(struct conn *c, const struct entity *e, const json_t *rec, json_t **ret_key)
+{
+	struct pg_conn *pc = pg_conn_cast(c);
+	_cleanup_(conn_columns_release) struct conn_columns cols = { 0 };
+	_cleanup_buf_ struct buf sql = BUF_INIT(BUF_MAX_DEFAULT);
+	_cleanup_buf_ struct buf values = BUF_INIT(BUF_MAX_DEFAULT);
+	_cleanup_(params_release) struct params p = { 0 };
+	_cleanup_(PQclearp) PGresult *res = NULL;
+	json_auto_t *in = NULL;
+	bool first = true;
+	int r;
+
+	r = conn_columns_get(e, &cols);
+	if (r < 0)
+		return r;
+	r = conn_record_check(&cols, e, rec, &in, pc->err, sizeof(pc->err));
+	if (r < 0)
+		return r;
+	r = buf_adds(&sql, "INSERT INTO ");
+	if (r >= 0)
+		r = add_table(&sql, pc, e);
+	/* metadata order; a generated key left out takes the sequence's value */
+	for (size_t i = 0; r >= 0 && i < cols.n; i++) {
+		const json_t *v = json_object_get(in, cols.v[i].name);
+		if (!v)
+			continue;
+		r = buf_adds(&sql, first ? " (" : ", ");
+		if (r >= 0)
+			r = add_ident(&sql, cols.v[i].column);
+		if (r >= 0 && !first)
+			r = buf_adds(&values, ", ");
+		if (r >= 0)
+			r = params_add(&p, &values, &cols.v[i], v);
+		first = false;
+	}
+	if (r >= 0)
+		r = first ? buf_adds(&sql, " DEFAULT VALUES")
+			  : buf_addf(&sql, ") VALUES (%s)", values.buf);
+	if (r >= 0)
+		r = buf_adds(&sql, " RETURNING ");
+	for (size_t i = 0; r >= 0 && i < e->n_keys; i++) {
+		if (i)
+			r = buf_adds(&sql, ", ");
+		if (r >= 0)
+			r = add_ident(&sql, field_column_name(e->keys[i]));
+	}
+	if (r < 0)
+		return r;
+	r = exec_params(pc, e, &sql, &p, PGRES_TUPLES_OK, &res);
+	if (r < 0)
+		return r;
+	return key_from_row(&cols, e, res, 0, ret_key);
+}
+
+/* SELECT the plan's fetched columns; key (may be NULL) narrows to one record. */
+static int run_select(struct pg_conn *pc, const struct query_plan *plan, const json_t *key,
+		      json_t **ret_rows)
+{
+	const struct entity *e = plan->e;
+	_cleanup_buf_ struct buf sql = BUF_INIT(BUF_MAX_DEFAULT);
+	_cleanup_(params_release) struct params p = { 0 };
+	_cleanup_(PQclearp) PGresult *res = NULL;
+	json_auto_t *rows = json_array();
+	bool first = true;
+	int r;
+
+	if (!rows)
+		return -ENOMEM;
+	r = buf_adds(&sql, "SELECT ");
+	for (size_t i = 0; r >= 0 && i < plan->cols.n; i++) {
+		if (!plan->fetch[i])
+			continue;
+		if (!first)
+			r = buf_adds(&sql, ", ");
+		if (r >= 0)
+			r = add_ident(&sql, plan->cols.v[i].column);
+		first = false;
+	}
+	if (r >= 0)
+		r = buf_adds(&sql, " FROM ");
+	if (r >= 0)
+		r = add_table(&sql, pc, e);
+	if (r >= 0 && key)
+		r = add_key_where(&sql, &p, &plan->cols, e, key);
+	for (size_t i = 0; r >= 0 && i < plan->n_filters; i++) {
+		const struct query_plan_filter *f = &plan->filters[i];
+		const struct conn_column *col = &plan->cols.v[f->col];
+		static const char *const ops[] = {
+			[QUERY_EQ] = " = ",   [QUERY_NEQ] = " <> ", [QUERY_GT] = " > ",
+			[QUERY_GTE] = " >= ", [QUERY_LT] = " < ",   [QUERY_LTE] = " <= ",
+		};
+		r = buf_adds(&sql, i || key ? " AND " : " WHERE ");
+		if (r >= 0)
+			r = add_ident(&sql, col->column);
+		if (r < 0)
+			break;
+		switch (f->op) {
+		case QUERY_IS_NULL:
+			r = buf_adds(&sql, " IS NULL");
+			break;
+		case QUERY_IS_NOT_NULL:
+			r = buf_adds(&sql, " IS NOT NULL");
+			break;
+		case QUERY_LIKE:
+			r = buf_adds(&sql, "::text LIKE ");
+			if (r >= 0)
+				r = params_add(&p, &sql, NULL, json_array_get(f->values, 0));
+			break;
+		case QUERY_IN:
+			r = buf_adds(&sql, " IN (");
+			for (size_t k = 0; r >= 0 && k < json_array_size(f->values); k++) {
+				if (k)
+					r = buf_adds(&sql, ", ");
+				if (r >= 0)
+					r = params_add(&p, &sql, col, json_array_get(f->values, k));
+			}
+			if (r >= 0)
+				r = buf_addc(&sql, ')');
+			break;
+		default:
+			r = buf_adds(&sql, ops[f->op]);
+			if (r >= 0)
+				r = params_add(&p, &sql, col, json_array_get(f->values, 0));
+			break;
+		}
+	}
+	/* the requested order, then the key: stable pages; NULLs first as in MySQL */
+	for (size_t i = 0; r >= 0 && i < plan->n_order + e->n_keys; i++) {
+		const struct conn_column *col;
+		bool desc = false;
+		if (i < plan->n_order) {
+			col = &plan->cols.v[plan->order_col[i]];
+			desc = plan->order_desc[i];
+		} else {
+			col = conn_columns_find(&plan->cols, e->keys[i - plan->n_order]->bare_name);
+			if (!col)
+				continue;
+		}
+		r = buf_adds(&sql, i ? ", " : " ORDER BY ");
+		if (r >= 0)
+			r = add_ident(&sql, col->column);
+		if (r >= 0)
+			r = buf_adds(&sql, desc ? " DESC NULLS LAST" : " ASC NULLS FIRST");
+	}
+	if (r >= 0 && plan->limit != QUERY_NO_LIMIT)
+		r = buf_addf(&sql, " LIMIT %llu", (unsigned long long)plan->limit);
+	if (r >= 0 && plan->offset)
+		r = buf_addf(&sql, " OFFSET %llu", (unsigned long long)plan->offset);
+	if (r < 0)
+		return r;
+	r = exec_params(pc, e, &sql, &p, PGRES_TUPLES_OK, &res);
+	if (r < 0)
+		return r;
+	for (int row = 0; row < PQntuples(res); row++) {
+		json_t *obj = json_object();
+		int col = 0;
+		if (!obj || json_array_append_new(rows, obj) < 0)
+			return -ENOMEM;
+		for (size_t i = 0; i < plan->cols.n; i++) {
+			json_t *v = NULL;
+			if (!plan->fetch[i])
+				continue;
+			if (PQgetisnull(res, row, col))
+				v = json_null();
+			else {
+				r = cell_value(&plan->cols.v[i], PQgetvalue(res, row, col), &v);
+				if (r < 0)
+					return set_error(pc, r, "cannot read column '%s'",
+							 plan->cols.v[i].column);
+			}
+			col++;
+			if (json_object_set_new(obj, plan->cols.v[i].name, v) < 0)
+				return -ENOMEM;
+		}
+	}
+	*ret_rows = TAKE_PTR(rows);
+	return 0;
+}
+
+static int pg_read(struct conn *c, const struct entity *e, const json_t *key, json_t **ret_rec)
+{
+	struct pg_conn *pc = pg_conn_cast(c);
+	_cleanup_(query_plan_release) struct query_plan plan = { 0 };
+	json_auto_t *k = NULL, *rows = NULL;
+	int r;
+
+	r = query_plan_build(e, NULL, &plan, pc->err, sizeof(pc->err));
+	if (r < 0)
+		return r;
+	r = conn_key_check(&plan.cols, e, key, &k, pc->err, sizeof(pc->err));
+	if (r < 0)
+		return r;
+	r = run_select(pc, &plan, k, &rows);
+	if (r < 0)
+		return r;
+	if (json_array_size(rows) == 0) {
+		conn_not_found_text(e, k, pc->err, sizeof(pc->err));
+		return -ENOENT;
+	}
+	*ret_rec = json_incref(json_array_get(rows, 0));
+	return 0;
+}
+
+static int pg_update(struct conn *c, const struct entity *e, const json_t *key, const json_t *patch)
+{
+	struct pg_conn *pc = pg_conn_cast(c);
+	_cleanup_(conn_columns_release) struct conn_columns cols = { 0 };
+	_cleanup_buf_ struct buf sql = BUF_INIT(BUF_MAX_DEFAULT);
+	_cleanup_(params_release) struct params p = { 0 };
+	_cleanup_(PQclearp) PGresult *res = NULL;
+	json_auto_t *k = NULL, *in = NULL;
+	bool first = true;
+	int r;
+
+	r = conn_columns_get(e, &cols);
+	if (r < 0)
+		return r;
+	r = conn_key_check(&cols, e, key, &k, pc->err, sizeof(pc->err));
+	if (r < 0)
+		return r;
+	r = conn_patch_check(&cols, e, patch, &in, pc->err, sizeof(pc->err));
+	if (r < 0)
+		return r;
+	if (json_object_size(in) == 0) {
+		r = buf_adds(&sql, "SELECT 1 FROM ");
+	} else {
+		r = buf_adds(&sql, "UPDATE ");
+	}
+	if (r >= 0)
+		r = add_table(&sql, pc, e);
+	for (size_t i = 0; r >= 0 && i < cols.n; i++) {
+		const json_t *v = json_object_get(in, cols.v[i].name);
+		if (!v)
+			continue;
+		r = buf_adds(&sql, first ? " SET " : ", ");
+		if (r >= 0)
+			r = add_ident(&sql, cols.v[i].column);
+		if (r >= 0)
+			r = buf_adds(&sql, " = ");
+		if (r >= 0)
+			r = params_add(&p, &sql, &cols.v[i], v);
+		first = false;
+	}
+	if (r >= 0)
+		r = add_key_where(&sql, &p, &cols, e, k);
+	if (r < 0)
+		return r;
+	r = exec_params(pc, e, &sql, &p, first ? PGRES_TUPLES_OK : PGRES_COMMAND_OK, &res);
+	if (r < 0)
+		return r;
+	if (first ? PQntuples(res) == 0 : streq(PQcmdTuples(res), "0")) {
+		conn_not_found_text(e, k, pc->err, sizeof(pc->err));
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int pg_remove(struct conn *c, const struct entity *e, const json_t *key)
+{
+	struct pg_conn *pc = pg_conn_cast(c);
+	_cleanup_(conn_columns_release) struct conn_columns cols = { 0 };
+	_cleanup_buf_ struct buf sql = BUF_INIT(BUF_MAX_DEFAULT);
+	_cleanup_(params_release) struct params p = { 0 };
+	_cleanup_(PQclearp) PGresult *res = NULL;
+	json_auto_t *k = NULL;
+	int r;
+
+	r = conn_columns_get(e, &cols);
+	if (r < 0)
+		return r;
+	r = conn_key_check(&cols, e, key, &k, pc->err, sizeof(pc->err));
+	if (r < 0)
+		return r;
+	r = buf_adds(&sql, "DELETE FROM ");
+	if (r >= 0)
+		r = add_table(&sql, pc, e);
+	if (r >= 0)
+		r = add_key_where(&sql, &p, &cols, e, k);
+	if (r < 0)
+		return r;
+	r = exec_params(pc, e, &sql, &p, PGRES_COMMAND_OK, &res);
+	if (r < 0)
+		return r;
+	if (streq(PQcmdTuples(res), "0")) {
+		conn_not_found_text(e, k, pc->err, sizeof(pc->err));
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int pg_query(struct conn *c, const struct entity *e, const struct query *q,
+		    json_t **ret_rows)
+{
+	struct pg_conn *pc = pg_conn_cast(c);
+	_cleanup_(query_plan_release) struct query_plan plan = { 0 };
+	json_auto_t *rows = NULL;
+	int r;
+
+	r = query_plan_build(e, q, &plan, pc->err, sizeof(pc->err));
+	if (r < 0)
+		return r;
+	r = run_select(pc, &plan, NULL, &rows);
+	if (r < 0)
+		return r;
+	r = query_plan_finish_rows(c, &plan, rows);
+	if (r < 0)
+		return r;
+	*ret_rows = TAKE_PTR(rows);
+	return 0;
+}
+
+const struct connector_ops postgresql_ops = {
+	.name = "postgresql",
+	.caps = CONN_CAP_TRANSACTIONS | CONN_CAP_SQL | CONN_CAP_FILTER,
+	.conn_size = sizeof(struct pg_conn),
+	.config_parse = pg_config_parse,
+	.config_free = pg_config_free,
+	.connect = pg_connect,
+	.disconnect = pg_disconnect,
+	.ping = pg_ping,
+	.reset = pg_reset,
+	.create = pg_create,
+	.read = pg_read,
+	.update = pg_update,
+	.remove = pg_remove,
+	.query = pg_query,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.apply_sql = pg_apply_sql,
+	.last_error = pg_last_error,
+};
