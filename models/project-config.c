@@ -485,16 +485,14 @@ static const struct toml_table *find_section(const struct project_config *pc,
 	return NULL;
 }
 
-static int merge_section(const struct project_config *pc, const struct toml_table *t,
-			 const char *file, const char *sec, struct connection_settings *cs,
-			 struct pd_error *reterr)
+static int merge_section(const struct toml_table *t, const char *file, const char *sec,
+			 struct connection_settings *cs, struct pd_error *reterr)
 {
 	const struct toml_value *cc = toml_table_get(t, "connectionConfig");
 	const struct toml_table *cache = toml_get_table(t, "cacheConfig");
 	bool has_port = false;
 	int r = 0;
 
-	(void)pc;
 	r = take_string(t, "host", file, sec, &cs->host, reterr);
 	if (r >= 0)
 		r = take_int(t, "port", file, sec, &cs->port, &has_port, reterr);
@@ -546,7 +544,7 @@ int project_config_connection(const struct project_config *pc, const char *targe
 							  target_module, name, sizeof(name));
 		if (!t)
 			continue;
-		r = merge_section(pc, t, pc->config_paths[i], name, &cs, reterr);
+		r = merge_section(t, pc->config_paths[i], name, &cs, reterr);
 		if (r < 0) {
 			connection_settings_release(&cs);
 			return r;

@@ -290,7 +290,6 @@ static int set_missing(struct toml_editor *ed, struct step *steps, size_t n_step
 	 * The new text goes into the deepest table that is not a dotted one (the root, a
 	 * [table], an [[array]] entry, an inline table), as a dotted key through the dotted
 	 * tables below it; an implicit table first needs a header of its own. */
-	(void)first;
 	for (size_t i = 0; i < n_steps; i++) {
 		enum toml_table_kind k = steps[i].table->kind;
 		if (k != TOML_TABLE_DOTTED) {

@@ -1043,7 +1043,7 @@ static int parse_number(struct parser *p, struct toml_value *v, size_t start, si
 	const char *s = p->s + start;
 	size_t n = end - start, i = 0;
 	bool neg = false, is_float = false;
-	char clean[128];
+	_cleanup_free_ char *clean = NULL;
 	size_t cn = 0;
 
 	if (n > 0 && (s[0] == '+' || s[0] == '-')) {
@@ -1112,16 +1112,14 @@ static int parse_number(struct parser *p, struct toml_value *v, size_t start, si
 		}
 		if (i != n)
 			return fail(p, start, "invalid number");
-		(void)fl;
-		(void)el;
 	}
-	for (size_t k = 0; k < n; k++) {
-		if (s[k] == '_')
-			continue;
-		if (cn >= sizeof(clean) - 1)
-			return fail(p, start, "number too long");
-		clean[cn++] = s[k];
-	}
+	/* strtod and strtoll want the digits without separators. */
+	clean = mem_alloc(n + 1);
+	if (!clean)
+		return -ENOMEM;
+	for (size_t k = 0; k < n; k++)
+		if (s[k] != '_')
+			clean[cn++] = s[k];
 	clean[cn] = '\0';
 	if (is_float) {
 		char *e;
