@@ -24,6 +24,9 @@ const struct connector_ops *const connector_table[] = {
 #if ENABLE_POSTGRESQL
 	&postgresql_ops,
 #endif
+#if ENABLE_MYSQL
+	&mysql_ops,
+#endif
 	NULL,
 };
 

@@ -1,0 +1,951 @@
+/* MySQL and MariaDB through libmariadb: the tables and columns of the model's generated
+ * script.sql (models/gen.h), prepared statements with bound parameters only, and the encodings
+ * the generated Ballerina client reads and writes (runtime.md §4.5). Sessions run with
+ * time_zone '+00:00' so time:Utc values in TIMESTAMP columns are UTC instants. Deletes name no
+ * alias (MariaDB 10.x rejects DELETE ... AS, runtime.md §4.2). Connections use CLIENT_FOUND_ROWS,
+ * so an update that changes nothing still counts its row. */
+#include "config.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+/* mysql.h declares its own list_add() and FIELD_TYPE_* aliases, which collide with base/list.h
+ * and the model's field kinds: rename the one and drop the others. */
+#define list_add mariadb_list_add
+#include <errmsg.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+#undef list_add
+#undef FIELD_TYPE_DECIMAL
+#undef FIELD_TYPE_FLOAT
+#undef FIELD_TYPE_INT
+#undef FIELD_TYPE_TIME
+#undef FIELD_TYPE_ENUM
+#undef FIELD_TYPE_STRING
+
+#include "base/alloc.h"
+#include "base/buf.h"
+#include "base/macro.h"
+#include "base/strutil.h"
+#include "connectors/connector.h"
+#include "models/ast.h"
+#include "models/project-config.h"
+
+/* Reads and writes that take longer fail with -ETIMEDOUT. */
+#define MY_IO_TIMEOUT_SEC 30
+
+struct my_config {
+	char *host, *user, *password, *database;
+	unsigned port;
+};
+
+struct my_conn {
+	struct conn base;
+	MYSQL *my;
+	bool in_tx;
+	char err[1024];
+};
+
+static struct my_conn *my_conn_cast(struct conn *c)
+{
+	assert(c->ops == &mysql_ops);
+	return (struct my_conn *)c;
+}
+
+static int my_global_init(void)
+{
+	return mysql_library_init(0, NULL, NULL) ? -EIO : 0;
+}
+
+static void my_global_cleanup(void)
+{
+	mysql_library_end();
+}
+
+static void my_config_free(void *p)
+{
+	struct my_config *cfg = p;
+
+	if (!cfg)
+		return;
+	mem_free(cfg->host);
+	mem_free(cfg->user);
+	if (cfg->password)
+		explicit_bzero(cfg->password, strlen(cfg->password));
+	mem_free(cfg->password);
+	mem_free(cfg->database);
+	mem_free(cfg);
+}
+
+static int my_config_parse(const struct connection_settings *cs, void **ret_cfg,
+			   struct pd_error *reterr)
+{
+	struct my_config *cfg = new0(struct my_config, 1);
+
+	if (!cfg)
+		return -ENOMEM;
+	if (cs && (cs->port < 0 || cs->port > 65535)) {
+		pd_error_set(reterr, NULL, 0, 0, 0, "invalid port %lld", (long long)cs->port);
+		my_config_free(cfg);
+		return -EINVAL;
+	}
+	/* the generated Config.toml defaults (runtime.md §8) */
+	cfg->port = cs && cs->port > 0 ? (unsigned)cs->port : 3306;
+	cfg->host = mem_strdup(cs && cs->host ? cs->host : "localhost");
+	cfg->user = mem_strdup(cs && cs->user ? cs->user : "root");
+	cfg->password = mem_strdup(cs && cs->password ? cs->password : "");
+	cfg->database = mem_strdup(cs && cs->database ? cs->database : "");
+	if (!cfg->host || !cfg->user || !cfg->password || !cfg->database) {
+		my_config_free(cfg);
+		return -ENOMEM;
+	}
+	*ret_cfg = cfg;
+	return 0;
+}
+
+/* ---- errors --------------------------------------------------------------------------------- */
+
+_printf_(3, 4) static int set_error(struct my_conn *mc, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(mc->err, sizeof(mc->err), fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int map_error(struct my_conn *mc, const struct entity *e, unsigned no, const char *msg)
+{
+	switch (no) {
+	case ER_DUP_ENTRY: {
+		/* upstream's K: between "Duplicate entry '" and "' for key" */
+		const char *k = strstr(msg, "Duplicate entry '");
+		const char *end = k ? strstr(k, "' for key") : NULL;
+		char key[512];
+		if (e && k && end) {
+			k += strlen("Duplicate entry '");
+			(void)snprintf(key, sizeof(key), "%.*s", (int)(end - k), k);
+			conn_exists_text(e, key, mc->err, sizeof(mc->err));
+		} else {
+			(void)set_error(mc, 0, "%s",
+					"Unable to determine key from DuplicateKey error message.");
+		}
+		return -EEXIST;
+	}
+	case ER_ROW_IS_REFERENCED_2:
+	case ER_NO_REFERENCED_ROW_2:
+	case ER_ROW_IS_REFERENCED:
+	case ER_NO_REFERENCED_ROW:
+	case ER_BAD_NULL_ERROR:
+	case 4025: /* MariaDB: CONSTRAINT ... failed */
+	case 3819: /* MySQL 8: Check constraint ... is violated */
+		return set_error(mc, -ECONSTRAINT, "%s", msg);
+	case ER_WARN_DATA_OUT_OF_RANGE:
+	case ER_TRUNCATED_WRONG_VALUE:
+	case ER_TRUNCATED_WRONG_VALUE_FOR_FIELD:
+	case WARN_DATA_TRUNCATED:
+	case ER_DATA_TOO_LONG:
+		return set_error(mc, -EINVAL, "%s", msg);
+	case ER_LOCK_WAIT_TIMEOUT:
+		return set_error(mc, -ETIMEDOUT, "%s", msg);
+	case ER_LOCK_DEADLOCK:
+		return set_error(mc, -EAGAIN, "%s", msg);
+	case CR_SERVER_GONE_ERROR:
+	case CR_SERVER_LOST:
+	case CR_CONNECTION_ERROR:
+	case CR_CONN_HOST_ERROR:
+		mc->base.broken = true;
+		return set_error(mc,
+				 strstr(msg, "timeout") || strstr(msg, "Timeout") ? -ETIMEDOUT
+										  : -ECONNRESET,
+				 "%s", msg);
+	default:
+		if (no >= 2000 && no < 3000) {
+			/* client-side failures leave the session in an unknown state */
+			mc->base.broken = true;
+			return set_error(mc, -ECONNRESET, "%s", msg);
+		}
+		return set_error(mc, -EIO, "%s", msg);
+	}
+}
+
+static int conn_error(struct my_conn *mc)
+{
+	return map_error(mc, NULL, mysql_errno(mc->my), mysql_error(mc->my));
+}
+
+/* ---- connections ---------------------------------------------------------------------------- */
+
+static int my_connect(struct conn *c, const void *cfgp, usec_t timeout)
+{
+	struct my_conn *mc = my_conn_cast(c);
+	const struct my_config *cfg = cfgp;
+	unsigned seconds = (unsigned)MAX(1, (timeout + USEC_PER_SEC - 1) / USEC_PER_SEC);
+	unsigned io = MY_IO_TIMEOUT_SEC;
+	my_bool off = 0;
+	unsigned no;
+	int r;
+
+	mc->my = mysql_init(NULL);
+	if (!mc->my)
+		return set_error(mc, -ENOMEM, "%s", "out of memory");
+	(void)mysql_options(mc->my, MYSQL_OPT_CONNECT_TIMEOUT, &seconds);
+	(void)mysql_options(mc->my, MYSQL_OPT_READ_TIMEOUT, &io);
+	(void)mysql_options(mc->my, MYSQL_OPT_WRITE_TIMEOUT, &io);
+	(void)mysql_options(mc->my, MYSQL_OPT_RECONNECT, &off);
+	(void)mysql_options(mc->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	(void)mysql_options(mc->my, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+	if (mysql_real_connect(mc->my, cfg->host, cfg->user, cfg->password, cfg->database,
+			       cfg->port, NULL, CLIENT_FOUND_ROWS | CLIENT_MULTI_STATEMENTS)) {
+		return 0;
+	}
+	no = mysql_errno(mc->my);
+	/* a refused login or a missing database leaves the store unusable too (503) */
+	r = strstr(mysql_error(mc->my), "imeout") ? -ETIMEDOUT : -ECONNREFUSED;
+	(void)set_error(mc, r, "%s (%u)", mysql_error(mc->my), no);
+	mysql_close(mc->my);
+	mc->my = NULL;
+	return r;
+}
+
+static void my_disconnect(struct conn *c)
+{
+	struct my_conn *mc = my_conn_cast(c);
+
+	mysql_close(mc->my);
+	mc->my = NULL;
+}
+
+static int my_ping(struct conn *c, usec_t timeout)
+{
+	struct my_conn *mc = my_conn_cast(c);
+	(void)timeout;
+
+	if (mysql_ping(mc->my) != 0) {
+		c->broken = true;
+		return set_error(mc, -ECONNRESET, "%s", mysql_error(mc->my));
+	}
+	return 0;
+}
+
+static int simple(struct my_conn *mc, const char *sql)
+{
+	if (mysql_query(mc->my, sql) != 0)
+		return conn_error(mc);
+	return 0;
+}
+
+static int my_begin(struct conn *c)
+{
+	struct my_conn *mc = my_conn_cast(c);
+	int r = simple(mc, "START TRANSACTION");
+
+	if (r >= 0)
+		mc->in_tx = true;
+	return r;
+}
+
+static int my_commit(struct conn *c)
+{
+	struct my_conn *mc = my_conn_cast(c);
+
+	mc->in_tx = false;
+	return mysql_commit(mc->my) ? conn_error(mc) : 0;
+}
+
+static int my_rollback(struct conn *c)
+{
+	struct my_conn *mc = my_conn_cast(c);
+
+	mc->in_tx = false;
+	return mysql_rollback(mc->my) ? conn_error(mc) : 0;
+}
+
+static int my_reset(struct conn *c)
+{
+	struct my_conn *mc = my_conn_cast(c);
+
+	if (mc->in_tx) {
+		int r = my_rollback(c);
+		if (r < 0)
+			return r;
+	}
+	mc->err[0] = '\0';
+	return 0;
+}
+
+/* MySQL commits DDL implicitly, so a script cannot be one transaction there: its statements
+ * run in order inside one, and the first failure stops the rest. */
+static int my_apply_sql(struct conn *c, const char *script)
+{
+	struct my_conn *mc = my_conn_cast(c);
+	int r = 0, status;
+
+	r = my_begin(c);
+	if (r < 0)
+		return r;
+	if (mysql_real_query(mc->my, script, strlen(script)) != 0) {
+		r = conn_error(mc);
+		(void)my_rollback(c);
+		return r;
+	}
+	do {
+		MYSQL_RES *res = mysql_store_result(mc->my);
+		if (res)
+			mysql_free_result(res);
+		status = mysql_next_result(mc->my);
+		if (status > 0) {
+			r = conn_error(mc);
+			break;
+		}
+	} while (status == 0);
+	if (r < 0) {
+		char saved[sizeof(mc->err)];
+		memcpy(saved, mc->err, sizeof(saved));
+		(void)my_rollback(c);
+		memcpy(mc->err, saved, sizeof(saved));
+		return r;
+	}
+	return my_commit(c);
+}
+
+static const char *my_last_error(const struct conn *c)
+{
+	assert(c->ops == &mysql_ops);
+	return ((const struct my_conn *)c)->err;
+}
+
+/* ---- statements ----------------------------------------------------------------------------- */
+
+static int add_ident(struct buf *b, const char *name)
+{
+	int r = buf_addc(b, '`');
+
+	for (const char *p = bare_identifier(name); r >= 0 && *p; p++)
+		r = *p == '`' ? buf_adds(b, "``") : buf_addc(b, *p);
+	return r < 0 ? r : buf_addc(b, '`');
+}
+
+static int add_table(struct buf *b, const struct entity *e)
+{
+	/* MySQL ignores @sql:Schema (runtime.md §1) */
+	return add_ident(b, entity_table_name(e));
+}
+
+struct param {
+	enum enum_field_types type;
+	void *data; /* owned */
+	unsigned long len;
+	bool is_unsigned;
+};
+
+struct params {
+	struct param *v;
+	size_t n, alloc;
+};
+
+static void params_release(struct params *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		mem_free(p->v[i].data);
+	mem_free(p->v);
+	*p = (struct params){ 0 };
+}
+
+/* A string value with 'T' in the date-time as a space; Utc loses its Z. */
+static char *datetime_text(const json_t *v, bool utc)
+{
+	char *s = mem_strndup(json_string_value(v), json_string_length(v) - (utc ? 1 : 0));
+
+	if (s && strlen(s) > 10 && s[10] == 'T')
+		s[10] = ' ';
+	return s;
+}
+
+/* Append a parameter and its placeholder. */
+static int params_add(struct params *p, struct buf *sql, const struct conn_column *col,
+		      const json_t *v)
+{
+	struct param x = { .type = MYSQL_TYPE_NULL };
+
+	if (GROW(p->v, p->alloc, p->n + 1) < 0)
+		return -ENOMEM;
+	if (!v || json_is_null(v)) {
+		x.type = MYSQL_TYPE_NULL;
+	} else if (json_is_integer(v)) {
+		long long n = json_integer_value(v);
+		x.type = MYSQL_TYPE_LONGLONG;
+		x.data = mem_memdup(&n, sizeof(n));
+		x.len = sizeof(n);
+	} else if (json_is_real(v)) {
+		double d = json_real_value(v);
+		x.type = MYSQL_TYPE_DOUBLE;
+		x.data = mem_memdup(&d, sizeof(d));
+		x.len = sizeof(d);
+	} else if (json_is_boolean(v)) {
+		signed char b = json_is_true(v) ? 1 : 0;
+		x.type = MYSQL_TYPE_TINY;
+		x.data = mem_memdup(&b, sizeof(b));
+		x.len = sizeof(b);
+	} else if (json_is_string(v) && col && col->type == CONN_TYPE_BYTES) {
+		unsigned char *bytes = NULL;
+		size_t n = 0;
+		int r = conn_base64_decode(json_string_value(v), &bytes, &n);
+		if (r < 0)
+			return r;
+		x.type = MYSQL_TYPE_BLOB;
+		x.data = bytes;
+		x.len = (unsigned long)n;
+	} else if (json_is_string(v) && col &&
+		   (col->type == CONN_TYPE_UTC || col->type == CONN_TYPE_CIVIL)) {
+		x.type = MYSQL_TYPE_STRING;
+		x.data = datetime_text(v, col->type == CONN_TYPE_UTC);
+		x.len = x.data ? (unsigned long)strlen(x.data) : 0;
+	} else if (json_is_string(v)) {
+		x.type = MYSQL_TYPE_STRING;
+		x.data = mem_memdup(json_string_value(v), json_string_length(v) + 1);
+		x.len = (unsigned long)json_string_length(v);
+	} else {
+		char *dump = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		x.type = MYSQL_TYPE_STRING;
+		x.data = dump ? mem_strdup(dump) : NULL;
+		x.len = x.data ? (unsigned long)strlen(x.data) : 0;
+		free(dump);
+	}
+	if (x.type != MYSQL_TYPE_NULL && !x.data)
+		return -ENOMEM;
+	p->v[p->n++] = x;
+	return buf_addc(sql, '?');
+}
+
+static int stmt_error(struct my_conn *mc, const struct entity *e, MYSQL_STMT *st)
+{
+	return map_error(mc, e, mysql_stmt_errno(st), mysql_stmt_error(st));
+}
+
+/* Prepare, bind and execute; *ret is the statement (results stored client-side). */
+static int run(struct my_conn *mc, const struct entity *e, const struct buf *sql,
+	       const struct params *p, MYSQL_STMT **ret)
+{
+	MYSQL_STMT *st = mysql_stmt_init(mc->my);
+	_cleanup_free_ MYSQL_BIND *b = new0(MYSQL_BIND, p->n + 1);
+	int r;
+
+	if (!st)
+		return conn_error(mc);
+	if (!b) {
+		mysql_stmt_close(st);
+		return -ENOMEM;
+	}
+	if (mysql_stmt_prepare(st, sql->buf, sql->len) != 0)
+		goto fail;
+	for (size_t i = 0; i < p->n; i++) {
+		b[i].buffer_type = p->v[i].type;
+		b[i].buffer = p->v[i].data;
+		b[i].buffer_length = p->v[i].len;
+		b[i].length = (unsigned long *)&p->v[i].len;
+		b[i].is_unsigned = p->v[i].is_unsigned;
+	}
+	if (p->n && mysql_stmt_bind_param(st, b) != 0)
+		goto fail;
+	if (mysql_stmt_execute(st) != 0 || mysql_stmt_store_result(st) != 0)
+		goto fail;
+	*ret = st;
+	return 0;
+fail:
+	r = stmt_error(mc, e, st);
+	mysql_stmt_close(st);
+	return r;
+}
+
+/* One fetched cell (text or bytes) as the canonical JSON value of its column. */
+static int cell_value(const struct conn_column *col, const char *s, unsigned long len, json_t **ret)
+{
+	json_t *v = NULL;
+	char text[256];
+
+	switch (col->type) {
+	case CONN_TYPE_DECIMAL:
+		if (conn_decimal_canonical(s, text, sizeof(text)) < 0)
+			return -EIO;
+		v = json_string(text);
+		break;
+	case CONN_TYPE_BYTES: {
+		_cleanup_free_ char *b64 = NULL;
+		if (conn_base64_encode((const unsigned char *)s, len, &b64) < 0)
+			return -ENOMEM;
+		v = json_string(b64);
+		break;
+	}
+	case CONN_TYPE_CIVIL:
+	case CONN_TYPE_UTC:
+		if (len + 2 > sizeof(text))
+			return -EIO;
+		memcpy(text, s, len);
+		text[len] = '\0';
+		if (len > 10 && text[10] == ' ')
+			text[10] = 'T';
+		if (col->type == CONN_TYPE_UTC) {
+			text[len] = 'Z';
+			text[len + 1] = '\0';
+		}
+		v = json_string(text);
+		break;
+	case CONN_TYPE_OTHER: {
+		json_error_t je;
+		v = json_loadb(s, len, JSON_DECODE_ANY, &je);
+		if (!v)
+			v = json_stringn(s, len);
+		break;
+	}
+	default:
+		v = json_stringn(s, len);
+		break;
+	}
+	if (!v)
+		return -ENOMEM;
+	*ret = v;
+	return 0;
+}
+
+/* Fetch every row of st into objects of the plan's fetched columns (in select order). */
+static int fetch_rows(struct my_conn *mc, MYSQL_STMT *st, const struct conn_column *const *cols,
+		      size_t n, json_t *rows)
+{
+	_cleanup_free_ MYSQL_BIND *b = new0(MYSQL_BIND, n + 1);
+	_cleanup_free_ unsigned long *len = new0(unsigned long, n + 1);
+	_cleanup_free_ my_bool *null = new0(my_bool, n + 1);
+	_cleanup_free_ long long *ints = new0(long long, n + 1);
+	_cleanup_free_ double *reals = new0(double, n + 1);
+	int r;
+
+	if (!b || !len || !null || !ints || !reals)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		b[i].length = &len[i];
+		b[i].is_null = &null[i];
+		if (cols[i]->type == CONN_TYPE_INT || cols[i]->type == CONN_TYPE_BOOLEAN) {
+			b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			b[i].buffer = &ints[i];
+		} else if (cols[i]->type == CONN_TYPE_FLOAT) {
+			b[i].buffer_type = MYSQL_TYPE_DOUBLE;
+			b[i].buffer = &reals[i];
+		} else {
+			/* variable length: learn the length, then fetch the column */
+			b[i].buffer_type = cols[i]->type == CONN_TYPE_BYTES ? MYSQL_TYPE_BLOB
+									    : MYSQL_TYPE_STRING;
+		}
+	}
+	if (n && mysql_stmt_bind_result(st, b) != 0)
+		return stmt_error(mc, NULL, st);
+	for (;;) {
+		json_t *obj;
+		int f = mysql_stmt_fetch(st);
+		if (f == MYSQL_NO_DATA)
+			break;
+		if (f == 1)
+			return stmt_error(mc, NULL, st);
+		obj = json_object();
+		if (!obj || json_array_append_new(rows, obj) < 0)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++) {
+			json_t *v = NULL;
+			if (null[i]) {
+				v = json_null();
+			} else if (cols[i]->type == CONN_TYPE_INT) {
+				v = json_integer(ints[i]);
+			} else if (cols[i]->type == CONN_TYPE_BOOLEAN) {
+				v = json_boolean(ints[i] != 0);
+			} else if (cols[i]->type == CONN_TYPE_FLOAT) {
+				v = json_real(reals[i]);
+			} else {
+				_cleanup_free_ char *data = mem_alloc(len[i] + 1);
+				MYSQL_BIND one = { 0 };
+				unsigned long got = 0;
+				if (!data)
+					return -ENOMEM;
+				one.buffer_type = b[i].buffer_type;
+				one.buffer = data;
+				one.buffer_length = len[i] + 1;
+				one.length = &got;
+				if (len[i] > 0 &&
+				    mysql_stmt_fetch_column(st, &one, (unsigned)i, 0) != 0)
+					return stmt_error(mc, NULL, st);
+				data[MIN(got, len[i])] = '\0';
+				r = cell_value(cols[i], data, len[i], &v);
+				if (r < 0)
+					return set_error(mc, r, "cannot read column '%s'",
+							 cols[i]->column);
+			}
+			if (!v || json_object_set_new(obj, cols[i]->name, v) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* " WHERE `T`.`k1` = ? AND ..." */
+static int add_key_where(struct buf *sql, struct params *p, const struct conn_columns *cols,
+			 const struct entity *e, const json_t *key)
+{
+	int r = buf_adds(sql, " WHERE ");
+
+	for (size_t i = 0; r >= 0 && i < e->n_keys; i++) {
+		const struct conn_column *c = conn_columns_find(cols, e->keys[i]->bare_name);
+		if (!c)
+			return -EINVAL;
+		if (i)
+			r = buf_adds(sql, " AND ");
+		if (r >= 0)
+			r = add_ident(sql, c->column);
+		if (r >= 0)
+			r = buf_adds(sql, " = ");
+		if (r >= 0)
+			r = params_add(p, sql, c, json_object_get(key, c->name));
+	}
+	return r;
+}
+
+/* ---- operations ----------------------------------------------------------------------------- */
+
+static int my_create(struct conn *c, const struct entity *e, const json_t *rec, json_t **ret_key)
+{
+	struct my_conn *mc = my_conn_cast(c);
+	_cleanup_(conn_columns_release) struct conn_columns cols = { 0 };
+	_cleanup_buf_ struct buf sql = BUF_INIT(BUF_MAX_DEFAULT);
+	_cleanup_buf_ struct buf values = BUF_INIT(BUF_MAX_DEFAULT);
+	_cleanup_(params_release) struct params p = { 0 };
+	json_auto_t *in = NULL, *key = NULL;
+	MYSQL_STMT *st = NULL;
+	bool first = true;
+	int r;
+
+	r = conn_columns_get(e, &cols);
+	if (r < 0)
+		return r;
+	r = conn_record_check(&cols, e, rec, &in, mc->err, sizeof(mc->err));
+	if (r < 0)
+		return r;
+	r = buf_adds(&sql, "INSERT INTO ");
+	if (r >= 0)
+		r = add_table(&sql, e);
+	if (r >= 0)
+		r = buf_adds(&sql, " (");
+	for (size_t i = 0; r >= 0 && i < cols.n; i++) {
+		const json_t *v = json_object_get(in, cols.v[i].name);
+		if (!v)
+			continue;
+		if (!first)
+			r = buf_adds(&sql, ", ");
+		if (r >= 0)
+			r = add_ident(&sql, cols.v[i].column);
+		if (r >= 0 && !first)
+			r = buf_adds(&values, ", ");
+		if (r >= 0)
+			r = params_add(&p, &values, &cols.v[i], v);
+		first = false;
+	}
+	if (r >= 0)
+		r = buf_addf(&sql, ") VALUES (%s)", values.buf);
+	if (r < 0)
+		return r;
+	r = run(mc, e, &sql, &p, &st);
+	if (r < 0)
+		return r;
+	key = json_object();
+	for (size_t i = 0; key && r >= 0 && i < e->n_keys; i++) {
+		const struct conn_column *col = conn_columns_find(&cols, e->keys[i]->bare_name);
+		json_t *v = col ? json_object_get(in, col->name) : NULL;
+		if (!col)
+			r = -EINVAL;
+		else if (v)
+			r = json_object_set(key, col->name, v) < 0 ? -ENOMEM : 0;
+		else
+			r = json_object_set_new(
+				    key, col->name,
+				    json_integer((json_int_t)mysql_stmt_insert_id(st))) < 0
+				    ? -ENOMEM
+				    : 0;
+	}
+	mysql_stmt_close(st);
+	if (!key)
+		return -ENOMEM;
+	if (r < 0)
+		return r;
+	*ret_key = TAKE_PTR(key);
+	return 0;
+}
+
+static int run_select(struct my_conn *mc, const struct query_plan *plan, const json_t *key,
+		      json_t **ret_rows)
+{
+	const struct entity *e = plan->e;
+	_cleanup_buf_ struct buf sql = BUF_INIT(BUF_MAX_DEFAULT);
+	_cleanup_(params_release) struct params p = { 0 };
+	_cleanup_free_ const struct conn_column **fetched =
+		new0(const struct conn_column *, plan->cols.n + 1);
+	json_auto_t *rows = json_array();
+	MYSQL_STMT *st = NULL;
+	size_t n = 0;
+	int r;
+
+	if (!rows || !fetched)
+		return -ENOMEM;
+	r = buf_adds(&sql, "SELECT ");
+	for (size_t i = 0; r >= 0 && i < plan->cols.n; i++) {
+		if (!plan->fetch[i])
+			continue;
+		if (n)
+			r = buf_adds(&sql, ", ");
+		if (r >= 0)
+			r = add_ident(&sql, plan->cols.v[i].column);
+		fetched[n++] = &plan->cols.v[i];
+	}
+	if (r >= 0)
+		r = buf_adds(&sql, " FROM ");
+	if (r >= 0)
+		r = add_table(&sql, e);
+	if (r >= 0 && key)
+		r = add_key_where(&sql, &p, &plan->cols, e, key);
+	for (size_t i = 0; r >= 0 && i < plan->n_filters; i++) {
+		const struct query_plan_filter *f = &plan->filters[i];
+		const struct conn_column *col = &plan->cols.v[f->col];
+		static const char *const ops[] = {
+			[QUERY_EQ] = " = ",   [QUERY_NEQ] = " <> ", [QUERY_GT] = " > ",
+			[QUERY_GTE] = " >= ", [QUERY_LT] = " < ",   [QUERY_LTE] = " <= ",
+		};
+		r = buf_adds(&sql, i || key ? " AND " : " WHERE ");
+		if (r >= 0)
+			r = add_ident(&sql, col->column);
+		if (r < 0)
+			break;
+		switch (f->op) {
+		case QUERY_IS_NULL:
+			r = buf_adds(&sql, " IS NULL");
+			break;
+		case QUERY_IS_NOT_NULL:
+			r = buf_adds(&sql, " IS NOT NULL");
+			break;
+		case QUERY_LIKE:
+			r = buf_adds(&sql, " LIKE ");
+			if (r >= 0)
+				r = params_add(&p, &sql, NULL, json_array_get(f->values, 0));
+			break;
+		case QUERY_IN:
+			r = buf_adds(&sql, " IN (");
+			for (size_t k = 0; r >= 0 && k < json_array_size(f->values); k++) {
+				if (k)
+					r = buf_adds(&sql, ", ");
+				if (r >= 0)
+					r = params_add(&p, &sql, col, json_array_get(f->values, k));
+			}
+			if (r >= 0)
+				r = buf_addc(&sql, ')');
+			break;
+		default:
+			r = buf_adds(&sql, ops[f->op]);
+			if (r >= 0)
+				r = params_add(&p, &sql, col, json_array_get(f->values, 0));
+			break;
+		}
+	}
+	/* the requested order, then the key: stable pages (NULLs sort first ascending) */
+	for (size_t i = 0; r >= 0 && i < plan->n_order + e->n_keys; i++) {
+		const struct conn_column *col;
+		bool desc = false;
+		if (i < plan->n_order) {
+			col = &plan->cols.v[plan->order_col[i]];
+			desc = plan->order_desc[i];
+		} else {
+			col = conn_columns_find(&plan->cols, e->keys[i - plan->n_order]->bare_name);
+			if (!col)
+				continue;
+		}
+		r = buf_adds(&sql, i ? ", " : " ORDER BY ");
+		if (r >= 0)
+			r = add_ident(&sql, col->column);
+		if (r >= 0)
+			r = buf_adds(&sql, desc ? " DESC" : " ASC");
+	}
+	if (r >= 0 && (plan->limit != QUERY_NO_LIMIT || plan->offset))
+		r = buf_addf(&sql, " LIMIT %llu OFFSET %llu",
+			     (unsigned long long)(plan->limit == QUERY_NO_LIMIT ? UINT64_MAX
+										: plan->limit),
+			     (unsigned long long)plan->offset);
+	if (r < 0)
+		return r;
+	r = run(mc, e, &sql, &p, &st);
+	if (r < 0)
+		return r;
+	r = fetch_rows(mc, st, fetched, n, rows);
+	mysql_stmt_close(st);
+	if (r < 0)
+		return r;
+	*ret_rows = TAKE_PTR(rows);
+	return 0;
+}
+
+static int my_read(struct conn *c, const struct entity *e, const json_t *key, json_t **ret_rec)
+{
+	struct my_conn *mc = my_conn_cast(c);
+	_cleanup_(query_plan_release) struct query_plan plan = { 0 };
+	json_auto_t *k = NULL, *rows = NULL;
+	int r;
+
+	r = query_plan_build(e, NULL, &plan, mc->err, sizeof(mc->err));
+	if (r < 0)
+		return r;
+	r = conn_key_check(&plan.cols, e, key, &k, mc->err, sizeof(mc->err));
+	if (r < 0)
+		return r;
+	r = run_select(mc, &plan, k, &rows);
+	if (r < 0)
+		return r;
+	if (json_array_size(rows) == 0) {
+		conn_not_found_text(e, k, mc->err, sizeof(mc->err));
+		return -ENOENT;
+	}
+	*ret_rec = json_incref(json_array_get(rows, 0));
+	return 0;
+}
+
+static int my_update(struct conn *c, const struct entity *e, const json_t *key, const json_t *patch)
+{
+	struct my_conn *mc = my_conn_cast(c);
+	_cleanup_(conn_columns_release) struct conn_columns cols = { 0 };
+	_cleanup_buf_ struct buf sql = BUF_INIT(BUF_MAX_DEFAULT);
+	_cleanup_(params_release) struct params p = { 0 };
+	json_auto_t *k = NULL, *in = NULL;
+	MYSQL_STMT *st = NULL;
+	bool first = true;
+	my_ulonglong n;
+	int r;
+
+	r = conn_columns_get(e, &cols);
+	if (r < 0)
+		return r;
+	r = conn_key_check(&cols, e, key, &k, mc->err, sizeof(mc->err));
+	if (r < 0)
+		return r;
+	r = conn_patch_check(&cols, e, patch, &in, mc->err, sizeof(mc->err));
+	if (r < 0)
+		return r;
+	r = buf_adds(&sql, json_object_size(in) ? "UPDATE " : "SELECT 1 FROM ");
+	if (r >= 0)
+		r = add_table(&sql, e);
+	for (size_t i = 0; r >= 0 && i < cols.n; i++) {
+		const json_t *v = json_object_get(in, cols.v[i].name);
+		if (!v)
+			continue;
+		r = buf_adds(&sql, first ? " SET " : ", ");
+		if (r >= 0)
+			r = add_ident(&sql, cols.v[i].column);
+		if (r >= 0)
+			r = buf_adds(&sql, " = ");
+		if (r >= 0)
+			r = params_add(&p, &sql, &cols.v[i], v);
+		first = false;
+	}
+	if (r >= 0)
+		r = add_key_where(&sql, &p, &cols, e, k);
+	if (r < 0)
+		return r;
+	r = run(mc, e, &sql, &p, &st);
+	if (r < 0)
+		return r;
+	n = first ? mysql_stmt_num_rows(st) : mysql_stmt_affected_rows(st);
+	mysql_stmt_close(st);
+	if (n == 0) {
+		conn_not_found_text(e, k, mc->err, sizeof(mc->err));
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int my_remove(struct conn *c, const struct entity *e, const json_t *key)
+{
+	struct my_conn *mc = my_conn_cast(c);
+	_cleanup_(conn_columns_release) struct conn_columns cols = { 0 };
+	_cleanup_buf_ struct buf sql = BUF_INIT(BUF_MAX_DEFAULT);
+	_cleanup_(params_release) struct params p = { 0 };
+	json_auto_t *k = NULL;
+	MYSQL_STMT *st = NULL;
+	my_ulonglong n;
+	int r;
+
+	r = conn_columns_get(e, &cols);
+	if (r < 0)
+		return r;
+	r = conn_key_check(&cols, e, key, &k, mc->err, sizeof(mc->err));
+	if (r < 0)
+		return r;
+	r = buf_adds(&sql, "DELETE FROM ");
+	if (r >= 0)
+		r = add_table(&sql, e);
+	if (r >= 0)
+		r = add_key_where(&sql, &p, &cols, e, k);
+	if (r < 0)
+		return r;
+	r = run(mc, e, &sql, &p, &st);
+	if (r < 0)
+		return r;
+	n = mysql_stmt_affected_rows(st);
+	mysql_stmt_close(st);
+	if (n == 0) {
+		conn_not_found_text(e, k, mc->err, sizeof(mc->err));
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int my_query(struct conn *c, const struct entity *e, const struct query *q,
+		    json_t **ret_rows)
+{
+	struct my_conn *mc = my_conn_cast(c);
+	_cleanup_(query_plan_release) struct query_plan plan = { 0 };
+	json_auto_t *rows = NULL;
+	int r;
+
+	r = query_plan_build(e, q, &plan, mc->err, sizeof(mc->err));
+	if (r < 0)
+		return r;
+	r = run_select(mc, &plan, NULL, &rows);
+	if (r < 0)
+		return r;
+	r = query_plan_finish_rows(c, &plan, rows);
+	if (r < 0)
+		return r;
+	*ret_rows = TAKE_PTR(rows);
+	return 0;
+}
+
+const struct connector_ops mysql_ops = {
+	.name = "mysql",
+	.caps = CONN_CAP_TRANSACTIONS | CONN_CAP_SQL | CONN_CAP_FILTER,
+	.conn_size = sizeof(struct my_conn),
+	.global_init = my_global_init,
+	.global_cleanup = my_global_cleanup,
+	.config_parse = my_config_parse,
+	.config_free = my_config_free,
+	.connect = my_connect,
+	.disconnect = my_disconnect,
+	.ping = my_ping,
+	.reset = my_reset,
+	.create = my_create,
+	.read = my_read,
+	.update = my_update,
+	.remove = my_remove,
+	.query = my_query,
+	.begin = my_begin,
+	.commit = my_commit,
+	.rollback = my_rollback,
+	.apply_sql = my_apply_sql,
+	.last_error = my_last_error,
+};
