@@ -139,6 +139,9 @@ static int map_error(struct my_conn *mc, const struct entity *e, unsigned no, co
 		}
 		return -EEXIST;
 	}
+	case ER_TABLE_EXISTS_ERROR:
+		/* push without dropExisting: a table of the script exists (HTTP 409) */
+		return set_error(mc, -EEXIST, "%s", msg);
 	case ER_ROW_IS_REFERENCED_2:
 	case ER_NO_REFERENCED_ROW_2:
 	case ER_ROW_IS_REFERENCED:

@@ -153,6 +153,9 @@ static int result_error(struct pg_conn *pc, const struct entity *e, const PGresu
 		}
 		return -EEXIST;
 	}
+	/* push without dropExisting: a table of the script exists (HTTP 409) */
+	if (streq(state, "42P07"))
+		return set_error(pc, -EEXIST, "%s", msg);
 	if (streq(state, "23503") || streq(state, "23514") || streq(state, "23502"))
 		return set_error(pc, -ECONSTRAINT, "%s", msg);
 	if (startswith(state, "22"))
