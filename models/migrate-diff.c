@@ -1215,7 +1215,8 @@ int migrate_plan_build(const struct model_file *prev, const struct model_file *c
 	}
 	for (size_t i = 0; i < cur->n_entities; i++) {
 		const struct entity *e = cur->entities[i];
-		if (find_entity(prev, e->name) ||
+		/* An entity flagged unsupported has no table in script.sql either. */
+		if (e->unsupported || find_entity(prev, e->name) ||
 		    in_list(p.renamed_to, p.n_renamed_to, mig_table(e)))
 			continue;
 		if (creates.n == 0) {

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "base/alloc.h"
 #include "base/buf.h"
 #include "base/error.h"
 #include "base/fileio.h"
@@ -179,6 +180,45 @@ static void test_extraction(void **state)
 	assert_int_equal(migrate_check_extractable(mf, &e), -EBADMSG);
 	assert_string_equal(e.text, "all entities contain at least one unsupported data type.");
 	model_file_free(mf);
+}
+
+static void test_out_of_memory(void **state)
+{
+	struct model_file *p = parse(HEAD "type A record {| readonly int id; string a; @sql:Index "
+					  "string b; B[] bs; |};\n"
+					  "type B record {| readonly int id; A a; |};\n"
+					  "type Gone record {| readonly int id; |};\n");
+	struct model_file *c =
+		parse(HEAD "@sql:Name {value: \"aa\"} type A record {| readonly "
+			   "int id; readonly int k; @sql:Name {value: \"x\"} string "
+			   "a; @sql:UniqueIndex string b; B[] bs; |};\n"
+			   "type B record {| readonly int id; string? n; A owner; |};\n"
+			   "type New record {| readonly int id; |};\n");
+	(void)state;
+
+	/* Every allocation failure ends in -ENOMEM with nothing leaked (ASan checks the rest),
+	 * until there are enough allocations for the plan. */
+	for (int d = 0; d < 2; d++) {
+		enum datastore ds = d ? DATASTORE_POSTGRESQL : DATASTORE_MYSQL;
+		for (long n = 0;; n++) {
+			struct migrate_plan plan = { 0 };
+			struct pd_error e;
+			int r;
+
+			alloc_fail_after(n);
+			r = migrate_plan_build(p, c, ds, &plan, &e);
+			alloc_fail_after(-1);
+			if (r == 0) {
+				assert_true(plan.n_statements > 10);
+				migrate_plan_release(&plan);
+				break;
+			}
+			assert_int_equal(r, -ENOMEM);
+			assert_null(plan.statements);
+		}
+	}
+	model_file_free(p);
+	model_file_free(c);
 }
 
 /* ---- migrate_model against a project -------------------------------------------------------- */
@@ -470,6 +510,7 @@ int main(void)
 		cmocka_unit_test(test_enum_column),
 		cmocka_unit_test(test_indexes),
 		cmocka_unit_test(test_extraction),
+		cmocka_unit_test(test_out_of_memory),
 		cmocka_unit_test_setup_teardown(test_first_and_next, setup_project,
 						teardown_project),
 		cmocka_unit_test_setup_teardown(test_named_models, setup_project, teardown_project),
