@@ -243,6 +243,71 @@ static void test_enums_and_indexes(void **state)
 		   HEAD "type T record {| readonly int id; string c; |};\n", "enum to string");
 }
 
+/* The command end to end: two migrations written into a project, their script.sql files run in
+ * order on an empty schema, give the schema of the last model. */
+static void write_model(const char *project, const char *text)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/persist/users.bal", project);
+	assert_true(write_file_atomic(p, text, strlen(text), 0644, false) >= 0);
+}
+
+static void run_migration(const char *project, const char *label, time_t now)
+{
+	struct migrate_options o = {
+		.label = label, .model = "users", .datastore = "postgresql", .now = now
+	};
+	struct migrate_result res = { 0 };
+	struct buf script = BUF_INIT(BUF_MAX_DEFAULT);
+	struct pd_error e;
+	char p[PATH_MAX * 2];
+
+	if (migrate_model(project, &o, &res, &e) < 0) {
+		print_error("migrate %s: %s\n", label, e.text);
+		fail();
+	}
+	snprintf(p, sizeof(p), "%s/%s/script.sql", project, res.directory);
+	assert_true(read_file_capped(p, 1 << 20, &script) >= 0);
+	exec_ok(script.buf, label);
+	buf_release(&script);
+	migrate_result_release(&res);
+}
+
+static void test_command(void **state)
+{
+	const char *v2 =
+		HEAD "type User record {| readonly int id; string name; Post[] posts; |};\n"
+		     "type Post record {| readonly int id; @sql:Varchar {length: 80} string "
+		     "title; User author; |};\n";
+	char project[] = "/tmp/test-migrate-pg.XXXXXX", p[PATH_MAX];
+	struct buf migrated = BUF_INIT(BUF_MAX_DEFAULT), fresh = BUF_INIT(BUF_MAX_DEFAULT);
+	struct model_file *mf;
+	(void)state;
+
+	assert_non_null(mkdtemp(project));
+	snprintf(p, sizeof(p), "%s/persist", project);
+	assert_int_equal(mkdir_parents(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/Ballerina.toml", project);
+	assert_true(write_file_atomic(p, "[package]\nname = \"app\"\n", 23, 0644, false) >= 0);
+
+	use_schema("migrate_check_old");
+	write_model(project, HEAD "type User record {| readonly int id; string name; |};\n");
+	run_migration(project, "first", 1770885416);
+	write_model(project, v2);
+	run_migration(project, "second", 1770885500);
+	mf = parse(v2, "command");
+	apply_script(mf, "migrate_check_new", "command");
+	model_file_free(mf);
+	describe("migrate_check_old", &migrated);
+	describe("migrate_check_new", &fresh);
+	assert_string_equal(migrated.buf, fresh.buf);
+	buf_release(&migrated);
+	buf_release(&fresh);
+	snprintf(p, sizeof(p), "rm -rf '%s'", project);
+	assert_int_equal(system(p), 0);
+}
+
 /* ---- the upstream corpus's model pairs ------------------------------------------------------ */
 
 static int cmp_str(const void *a, const void *b)
@@ -370,7 +435,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_columns),	  cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_relations), cmocka_unit_test(test_enums_and_indexes),
-		cmocka_unit_test(test_corpus),
+		cmocka_unit_test(test_command),	  cmocka_unit_test(test_corpus),
 	};
 	static const char *const vars[] = { "PERSISTD_TEST_PG_HOST", "PERSISTD_TEST_PG_PORT",
 					    "PERSISTD_TEST_PG_USER", "PERSISTD_TEST_PG_PASSWORD" };
