@@ -532,36 +532,38 @@ int conn_decimal_canonical(const char *s, char *out, size_t size)
 		return -EINVAL;
 	point += exp;
 	{
-		_cleanup_buf_ struct buf b = BUF_INIT(size > 0 ? size - 1 : 0);
+		/* no allocation: the result is at most sign, 100 shifted zeros, the digits and a
+		 * point */
+		char b[2 * sizeof(digits) + 210];
+		size_t o = 0;
 		long i = 0, last;
-		int r = 0;
 
 		if (neg)
-			r = buf_addc(&b, '-');
+			b[o++] = '-';
 		/* integer part: digit positions [0, point), leading zeros dropped */
 		while (i < point && i < (long)nd && digits[i] == '0')
 			i++;
 		if (i >= point)
-			r = r < 0 ? r : buf_addc(&b, '0');
-		for (; r >= 0 && i < point; i++)
-			r = buf_addc(&b, i < (long)nd ? digits[i] : '0');
+			b[o++] = '0';
+		for (; i < point; i++)
+			b[o++] = i < (long)nd ? digits[i] : '0';
 		/* fraction: positions [point, last), trailing zeros dropped */
 		last = (long)nd;
 		while (last > point && digits[last - 1] == '0')
 			last--;
-		if (r >= 0 && last > point)
-			r = buf_addc(&b, '.');
-		for (i = point; r >= 0 && i < last; i++)
-			r = buf_addc(&b, i >= 0 ? digits[i] : '0');
-		if (r < 0)
-			return -EINVAL;
-		if (b.len + 1 > size)
-			return -EINVAL;
+		if (last > point)
+			b[o++] = '.';
+		for (i = point; i < last; i++)
+			b[o++] = i >= 0 ? digits[i] : '0';
+		b[o] = '\0';
 		/* negative zero is zero */
-		if (streq(b.buf, "-0"))
-			memcpy(out, "0", 2);
-		else
-			memcpy(out, b.buf, b.len + 1);
+		if (streq(b, "-0")) {
+			memmove(b, b + 1, 2);
+			o = 1;
+		}
+		if (o + 1 > size)
+			return -EINVAL;
+		memcpy(out, b, o + 1);
 	}
 	return 0;
 }

@@ -575,6 +575,60 @@ static void test_concurrent_writers(void **state)
 	json_decref(rows);
 }
 
+/* Every allocation failure comes back as -ENOMEM and leaves the store as it was. */
+static void test_oom(void **state)
+{
+	struct fixture *f = *state;
+	struct query q;
+	long n;
+	int r = -ENOMEM;
+
+	seed_people(f);
+	for (n = 0; r == -ENOMEM; n++) {
+		json_t *rec =
+			J("{\"id\":1,\"b\":true,\"d\":\"1.50\",\"f\":1,\"s\":\"x\","
+			  "\"bytes\":\"AA==\",\"date\":\"2024-01-01\",\"tod\":\"01:02:03\","
+			  "\"utc\":\"2024-01-01T00:00:00+01:00\",\"civil\":\"2024-01-01T00:00:00\","
+			  "\"gender\":\"MALE\"}");
+		json_t *key = NULL, *rows;
+		alloc_fail_after(n);
+		r = conn_create(f->c, E(f, "AllTypes"), rec, &key);
+		alloc_fail_after(-1);
+		json_decref(rec);
+		if (r == 0) {
+			json_decref(key);
+			break;
+		}
+		assert_int_equal(r, -ENOMEM);
+		assert_null(key);
+		rows = run_query(f, "AllTypes", NULL);
+		assert_int_equal(json_array_size(rows), 0);
+		json_decref(rows);
+	}
+	assert_true(n > 1);
+
+	query_init(&q);
+	assert_int_equal(query_parse_fields(&q, "deptNo,employees[].empNo"), 0);
+	assert_int_equal(query_parse_filter(&q, "deptName", "in.(Eng,Ops)"), 0);
+	assert_int_equal(query_parse_order(&q, "deptName.desc"), 0);
+	r = -ENOMEM;
+	for (n = 0; r == -ENOMEM; n++) {
+		json_t *rows = NULL;
+		alloc_fail_after(n);
+		r = conn_query(f->c, E(f, "Department"), &q, &rows);
+		alloc_fail_after(-1);
+		if (r == 0) {
+			assert_json(rows, "[{\"deptNo\":\"D2\",\"employees\":[{\"empNo\":\"E3\"}]},"
+					  "{\"deptNo\":\"D1\",\"employees\":[{\"empNo\":\"E1\"},"
+					  "{\"empNo\":\"E2\"}]}]");
+			break;
+		}
+		assert_int_equal(r, -ENOMEM);
+		assert_null(rows);
+	}
+	query_release(&q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -589,6 +643,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_generated_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oom, setup, teardown),
 	};
+
+	/* jansson allocates through the same hook, so the OOM test reaches it too */
+	json_set_alloc_funcs(mem_alloc, mem_free);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
