@@ -1244,10 +1244,16 @@ int migrate_plan_build(const struct model_file *prev, const struct model_file *c
 	if (r >= 0)
 		r = emit_pk(&p, false);
 	for (enum group_id id = G_DROP_COLUMN; r >= 0 && id < _G_MAX; id++) {
-		if (id == G_ADD_PK)
+		/* PostgreSQL checks a foreign key's types when it is added, so a referenced key
+		 * whose type changes must change first: modify before the keys there. MySQL
+		 * keeps upstream's order. */
+		enum group_id g = id;
+		if (pg(&p) && id >= G_ADD_PK && id <= G_MODIFY_COLUMN)
+			g = id == G_ADD_PK ? G_MODIFY_COLUMN : id - 1;
+		if (g == G_ADD_PK)
 			r = emit_pk(&p, true);
 		else
-			r = emit_group(&p, &p.g[id], group_keyed[id]);
+			r = emit_group(&p, &p.g[g], group_keyed[g]);
 	}
 	if (r < 0)
 		goto fail;

@@ -6,7 +6,21 @@
  * the statements (pure, no files), and migrate_model() does the whole command against a project
  * directory. MySQL output is upstream's byte for byte; PostgreSQL (persistd only) detects the
  * same differences and writes statements that PostgreSQL accepts. Nothing here prints: upstream's
- * messages come back in the result or in reterr. */
+ * messages come back in the result or in reterr.
+ *
+ * Where persistd deliberately differs from upstream 1.9.1 (migrate.md §7):
+ *  - an enum column that is added or modified gets its enum type instead of upstream's
+ *    "data type conversion failed" and a missing statement;
+ *  - several migration directories, one not named <yyyyMMddHHmmss>_<label>: an error naming it
+ *    (upstream crashes); the listing is taken in name order, not the file system's;
+ *  - the label must be one path component, and an existing directory is not overwritten;
+ *  - a failure writes nothing (upstream leaves an empty migrations or label directory);
+ *  - the model copy is always model.bal;
+ *  - a field that turns from a column into a relation (or back) is a removal and an addition,
+ *    and a relation whose referenced table changes is rebuilt like one whose keys change.
+ * PostgreSQL: identifiers are quoted as in its CREATE TABLE; a foreign key is dropped with its
+ * columns and a primary key by looking its name up, since the server names both; a 1-1 foreign
+ * key is added unique, as CREATE TABLE makes it; column changes come before keys are added. */
 #ifndef MODELS_MIGRATE_H
 #define MODELS_MIGRATE_H
 

@@ -195,6 +195,12 @@ static void test_keys(void **state)
 	check_pair(HEAD "type S record {| readonly int id; string s; |};\n",
 		   HEAD "type S record {| @sql:Generated readonly int id; string s; |};\n",
 		   "generated on");
+	/* A referenced key changes type: the foreign key is rebuilt on the new type. */
+	check_pair(HEAD "type P record {| readonly int id; C[] cs; |};\n"
+			"type C record {| readonly int id; P p; |};\n",
+		   HEAD "type P record {| readonly string id; C[] cs; |};\n"
+			"type C record {| readonly int id; P p; |};\n",
+		   "referenced key type");
 }
 
 static void test_relations(void **state)
