@@ -1175,6 +1175,42 @@ static int emit_pk(struct planner *p, bool add)
 	return r;
 }
 
+/* PostgreSQL runs the statements as written, so where upstream's order would fail there it
+ * differs: a renamed table has its new name before a new table references it, new tables come
+ * in generate's order (referenced tables first), and a referenced key changes its type
+ * before a foreign key is added on it (the server checks the types). */
+static const enum group_id pg_order[_G_MAX] = {
+	G_DROP_TABLE,	G_DROP_FK,	 G_DROP_PK,	 G_DROP_COLUMN,	  G_RENAME_TABLE,
+	G_CREATE_TABLE, G_RENAME_COLUMN, G_ADD_COLUMN,	 G_MODIFY_COLUMN, G_ADD_PK,
+	G_ADD_FK,	G_DROP_INDEX,	 G_CREATE_INDEX,
+};
+
+/* The position of a recorded CREATE TABLE in generate's statement list. */
+static size_t create_rank(const struct stmt *st, const struct gen_sql_statements *creates)
+{
+	size_t len = strlen(st->text);
+
+	for (size_t i = 0; i < creates->n; i++)
+		if (creates->items[i].len + 1 == len &&
+		    memcmp(creates->items[i].text, st->text, creates->items[i].len) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+static void sort_creates(struct group *g, const struct gen_sql_statements *creates)
+{
+	for (size_t i = 1; i < g->n; i++) {
+		struct stmt cur = g->items[i];
+		size_t rank = create_rank(&cur, creates), j = i;
+
+		while (j > 0 && create_rank(&g->items[j - 1], creates) > rank) {
+			g->items[j] = g->items[j - 1];
+			j--;
+		}
+		g->items[j] = cur;
+	}
+}
+
 void migrate_plan_release(struct migrate_plan *p)
 {
 	for (size_t i = 0; i < p->n_differences; i++)
@@ -1237,21 +1273,12 @@ int migrate_plan_build(const struct model_file *prev, const struct model_file *c
 	if (r >= 0)
 		r = compare_indexes(&p, true);
 
-	if (r >= 0)
-		r = emit_group(&p, &p.g[G_DROP_TABLE], false);
-	if (r >= 0)
-		r = emit_group(&p, &p.g[G_DROP_FK], true);
-	if (r >= 0)
-		r = emit_pk(&p, false);
-	for (enum group_id id = G_DROP_COLUMN; r >= 0 && id < _G_MAX; id++) {
-		/* PostgreSQL checks a foreign key's types when it is added, so a referenced key
-		 * whose type changes must change first: modify before the keys there. MySQL
-		 * keeps upstream's order. */
-		enum group_id g = id;
-		if (pg(&p) && id >= G_ADD_PK && id <= G_MODIFY_COLUMN)
-			g = id == G_ADD_PK ? G_MODIFY_COLUMN : id - 1;
-		if (g == G_ADD_PK)
-			r = emit_pk(&p, true);
+	if (r >= 0 && pg(&p))
+		sort_creates(&p.g[G_CREATE_TABLE], &creates);
+	for (size_t i = 0; r >= 0 && i < _G_MAX; i++) {
+		enum group_id g = pg(&p) ? pg_order[i] : (enum group_id)i;
+		if (g == G_DROP_PK || g == G_ADD_PK)
+			r = emit_pk(&p, g == G_ADD_PK);
 		else
 			r = emit_group(&p, &p.g[g], group_keyed[g]);
 	}

@@ -231,6 +231,13 @@ static void test_relations(void **state)
 		   HEAD "@sql:Name {value: \"vehicles\"} type Car record {| readonly int id; |};\n"
 			"type Old record {| readonly int id; |};\n",
 		   "tables dropped and renamed");
+	/* new tables referencing each other and a renamed table */
+	check_pair(HEAD "type Person record {| readonly int id; |};\n",
+		   HEAD "type Ticket record {| readonly int id; Event event; |};\n"
+			"type Event record {| readonly int id; Ticket[] tickets; Person host; |};\n"
+			"@sql:Name {value: \"people\"} type Person record {| readonly int id; "
+			"Event[] events; |};\n",
+		   "tables created in dependency order");
 }
 
 static void test_enums_and_indexes(void **state)
