@@ -1158,7 +1158,9 @@ static int emit_pk(struct planner *p, bool add)
 
 			if (!e)
 				continue;
-			n = MIN(e->n_keys, ELEMENTSOF(keys));
+			if (e->n_keys > ELEMENTSOF(keys))
+				return -E2BIG;
+			n = e->n_keys;
 			for (size_t i = 0; i < n; i++)
 				keys[i] = field_column_name(e->keys[i]);
 			r = alter_table(&b, p, e, table);

@@ -20,7 +20,9 @@
  *    and a relation whose referenced table changes is rebuilt like one whose keys change.
  * PostgreSQL: identifiers are quoted as in its CREATE TABLE; a foreign key is dropped with its
  * columns and a primary key by looking its name up, since the server names both; a 1-1 foreign
- * key is added unique, as CREATE TABLE makes it; column changes come before keys are added. */
+ * key is added unique, as CREATE TABLE makes it; and the statement order differs where
+ * upstream's would fail on the server (renamed tables before new ones, new tables in
+ * dependency order, column changes before keys are added). */
 #ifndef MODELS_MIGRATE_H
 #define MODELS_MIGRATE_H
 
