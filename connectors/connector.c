@@ -1575,14 +1575,123 @@ static int load_relation(struct conn *c, const struct query_plan *p,
 		       : 0;
 }
 
+/* Parent values per IN (...) query of a batched relation load. */
+#define RELATION_BATCH 500
+
+/* A relation joined on one column, for every row at once: one query per RELATION_BATCH distinct
+ * values instead of one per row. */
+static int load_relation_batched(struct conn *c, const struct query_plan *p,
+				 const struct query_plan_rel *pr, json_t *rows)
+{
+	const struct conn_column *own = &p->cols.v[pr->own_col[0]];
+	const struct conn_column *target = &pr->cols.v[pr->target_col[0]];
+	json_auto_t *values = json_array(), *seen = json_object(), *found = json_object();
+	size_t i;
+	json_t *row;
+	bool any = false;
+	int r;
+
+	if (!values || !seen || !found)
+		return -ENOMEM;
+	for (size_t k = 0; k < pr->cols.n; k++)
+		any = any || pr->want[k];
+	if (!any)
+		return 0;
+	/* the distinct parent values, as filter text */
+	json_array_foreach(rows, i, row) {
+		const json_t *v = json_object_get(row, own->name);
+		_cleanup_free_ char *text = NULL;
+		if (!v || json_is_null(v))
+			continue;
+		r = value_text(v, &text);
+		if (r < 0)
+			return r;
+		if (json_object_get(seen, text))
+			continue;
+		if (json_object_set_new(seen, text, json_true()) < 0 ||
+		    json_array_append_new(values, json_string(text)) < 0)
+			return -ENOMEM;
+	}
+	for (size_t start = 0; start < json_array_size(values); start += RELATION_BATCH) {
+		_cleanup_(query_releasep) struct query sub;
+		_cleanup_free_ const char **texts = NULL;
+		size_t n = MIN(RELATION_BATCH, json_array_size(values) - start);
+		json_auto_t *got = NULL;
+		json_t *child;
+
+		query_init(&sub);
+		texts = new0(const char *, n + 1);
+		if (!texts)
+			return -ENOMEM;
+		for (size_t k = 0; k < n; k++)
+			texts[k] = json_string_value(json_array_get(values, start + k));
+		r = query_add_filter(&sub, target->name, QUERY_IN, texts, n);
+		for (size_t k = 0; r >= 0 && k < pr->cols.n; k++)
+			if (pr->want[k] || k == pr->target_col[0])
+				r = query_add_field(&sub, pr->cols.v[k].name);
+		if (r < 0)
+			return r;
+		r = c->ops->query(c, pr->target, &sub, &got);
+		if (r < 0)
+			return r;
+		json_array_foreach(got, i, child) {
+			_cleanup_free_ char *text = NULL;
+			json_t *list;
+			r = value_text(json_object_get(child, target->name), &text);
+			if (r < 0)
+				return r;
+			list = json_object_get(found, text);
+			if (!list) {
+				list = json_array();
+				if (!list || json_object_set_new(found, text, list) < 0)
+					return -ENOMEM;
+			}
+			if (json_array_append(list, child) < 0)
+				return -ENOMEM;
+			if (!pr->want[pr->target_col[0]])
+				(void)json_object_del(child, target->name);
+		}
+	}
+	json_array_foreach(rows, i, row) {
+		const json_t *v = json_object_get(row, own->name);
+		_cleanup_free_ char *text = NULL;
+		json_t *list = NULL;
+		if (v && !json_is_null(v)) {
+			r = value_text(v, &text);
+			if (r < 0)
+				return r;
+			list = json_object_get(found, text);
+		}
+		if (pr->array)
+			r = json_object_set_new(row, pr->name,
+						list ? json_copy(list) : json_array());
+		else
+			r = json_object_set(row, pr->name,
+					    json_array_size(list) ? json_array_get(list, 0)
+								  : json_null());
+		if (r < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int query_plan_finish_rows(struct conn *c, const struct query_plan *p, json_t *rows)
 {
 	size_t i;
 	json_t *row;
 	int r;
 
+	for (size_t k = 0; k < p->n_rels; k++) {
+		if (p->rels[k].n_join != 1)
+			continue;
+		r = load_relation_batched(c, p, &p->rels[k], rows);
+		if (r < 0)
+			return r;
+	}
 	json_array_foreach(rows, i, row) {
 		for (size_t k = 0; k < p->n_rels; k++) {
+			if (p->rels[k].n_join == 1)
+				continue;
 			r = load_relation(c, p, &p->rels[k], row);
 			if (r < 0)
 				return r;

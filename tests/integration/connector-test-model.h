@@ -1,5 +1,5 @@
 /* The model the connector tests share: every field type, a composite key, a generated key, an
- * @sql:Name column, and 1-n and 1-1 relations. */
+ * @sql:Name column, and 1-n and 1-1 relations, one of them on a composite key. */
 #ifndef TESTS_CONNECTOR_TEST_MODEL_H
 #define TESTS_CONNECTOR_TEST_MODEL_H
 
@@ -45,6 +45,12 @@ static const char connector_test_model[] = "import ballerina/persist as _;\n"
 					   "    readonly int itemId;\n"
 					   "    int quantity;\n"
 					   "    decimal? price;\n"
+					   "    Shipment[] shipments;\n"
+					   "|};\n"
+					   "\n"
+					   "public type Shipment record {|\n"
+					   "    readonly int id;\n"
+					   "    OrderItem item;\n"
 					   "|};\n"
 					   "\n"
 					   "public type Ticket record {|\n"

@@ -158,8 +158,8 @@ static int group_teardown(void **state)
 
 static int reset_data(void **state)
 {
-	static const char *const tables[] = { "Profile",   "Employee", "Department",
-					      "OrderItem", "Ticket",   "AllTypes" };
+	static const char *const tables[] = { "Profile", "Employee", "Department", "OrderItem",
+					      "Ticket",	 "AllTypes", "Shipment" };
 	char sql[128];
 	(void)state;
 
@@ -452,6 +452,29 @@ static void test_query_and_relations(void **state)
 	query_release(&q);
 }
 
+static void test_composite_relation(void **state)
+{
+	(void)state;
+	struct query q;
+
+	create_ok("OrderItem", "{\"orderId\":\"o1\",\"itemId\":1,\"quantity\":2}",
+		  "{\"orderId\":\"o1\",\"itemId\":1}");
+	create_ok("OrderItem", "{\"orderId\":\"o1\",\"itemId\":2,\"quantity\":3}",
+		  "{\"orderId\":\"o1\",\"itemId\":2}");
+	create_ok("Shipment", "{\"id\":7,\"itemOrderId\":\"o1\",\"itemItemId\":2}", "{\"id\":7}");
+	create_ok("Shipment", "{\"id\":8,\"itemOrderId\":\"o1\",\"itemItemId\":2}", "{\"id\":8}");
+	query_init(&q);
+	assert_int_equal(query_parse_fields(&q, "itemId,shipments[].id"), 0);
+	assert_json(run_query("OrderItem", &q),
+		    "[{\"itemId\":1,\"shipments\":[]},"
+		    "{\"itemId\":2,\"shipments\":[{\"id\":7},{\"id\":8}]}]");
+	query_release(&q);
+	assert_int_equal(query_parse_fields(&q, "id,item.quantity"), 0);
+	assert_json(run_query("Shipment", &q),
+		    "[{\"id\":7,\"item\":{\"quantity\":3}},{\"id\":8,\"item\":{\"quantity\":3}}]");
+	query_release(&q);
+}
+
 static void test_errors(void **state)
 {
 	json_t *key, *patch;
@@ -639,6 +662,7 @@ int main(void)
 		cmocka_unit_test_setup(test_composite_and_generated, reset_data),
 		cmocka_unit_test_setup(test_types, reset_data),
 		cmocka_unit_test_setup(test_query_and_relations, reset_data),
+		cmocka_unit_test_setup(test_composite_relation, reset_data),
 		cmocka_unit_test_setup(test_errors, reset_data),
 		cmocka_unit_test_setup(test_transactions, reset_data),
 		cmocka_unit_test_setup(test_concurrent_writers, reset_data),

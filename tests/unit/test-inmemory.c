@@ -468,6 +468,31 @@ static void test_relations(void **state)
 	query_release(&q);
 }
 
+static void test_composite_relation(void **state)
+{
+	struct fixture *f = *state;
+	struct query q;
+
+	create_ok(f, "OrderItem", "{\"orderId\":\"o1\",\"itemId\":1,\"quantity\":2}",
+		  "{\"orderId\":\"o1\",\"itemId\":1}");
+	create_ok(f, "OrderItem", "{\"orderId\":\"o1\",\"itemId\":2,\"quantity\":3}",
+		  "{\"orderId\":\"o1\",\"itemId\":2}");
+	create_ok(f, "Shipment", "{\"id\":7,\"itemOrderId\":\"o1\",\"itemItemId\":2}",
+		  "{\"id\":7}");
+	create_ok(f, "Shipment", "{\"id\":8,\"itemOrderId\":\"o1\",\"itemItemId\":2}",
+		  "{\"id\":8}");
+	query_init(&q);
+	assert_int_equal(query_parse_fields(&q, "itemId,shipments[].id"), 0);
+	assert_json(run_query(f, "OrderItem", &q),
+		    "[{\"itemId\":1,\"shipments\":[]},"
+		    "{\"itemId\":2,\"shipments\":[{\"id\":7},{\"id\":8}]}]");
+	query_release(&q);
+	assert_int_equal(query_parse_fields(&q, "id,item.quantity"), 0);
+	assert_json(run_query(f, "Shipment", &q),
+		    "[{\"id\":7,\"item\":{\"quantity\":3}},{\"id\":8,\"item\":{\"quantity\":3}}]");
+	query_release(&q);
+}
+
 static void test_generated_key(void **state)
 {
 	struct fixture *f = *state;
@@ -640,6 +665,7 @@ int main(void)
 		cmocka_unit_test(test_query_parsing),
 		cmocka_unit_test_setup_teardown(test_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_composite_relation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_generated_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
