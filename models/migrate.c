@@ -334,6 +334,7 @@ int migrate_model(const char *project_dir, const struct migrate_options *o,
 	char ts[32], file[PATH_MAX + 32];
 	struct model_target t;
 	struct pd_error e = { 0 };
+	bool parent_existed;
 	enum datastore d;
 	struct tm tm;
 	time_t now;
@@ -467,8 +468,21 @@ int migrate_model(const char *project_dir, const struct migrate_options *o,
 		pd_error_set(reterr, NULL, 0, 0, 0, "Error: %s", errno_text(r, err, sizeof(err)));
 		return r;
 	}
+	r = snprintf_checked(path, sizeof(path), "%s", mig_abs);
+	if (r >= 0 && strrchr(path, '/'))
+		*strrchr(path, '/') = '\0';
+	parent_existed = is_dir(path);
 	r = fileset_write(&res.files, project_dir, &failed);
 	if (r < 0) {
+		/* An empty directory left behind would be taken for the latest migration next
+		 * time; rmdir() removes only what is empty. */
+		if (snprintf_checked(file, sizeof(file), "%s/%s", project_dir, res.directory) >= 0)
+			(void)rmdir(file);
+		if (res.first) {
+			(void)rmdir(mig_abs);
+			if (!parent_existed)
+				(void)rmdir(path);
+		}
 		pd_error_set(reterr, NULL, 0, 0, 0,
 			     "Error: An error occurred while writing to file: %s%s%s",
 			     failed ? failed : "", failed ? ": " : "",

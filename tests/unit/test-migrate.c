@@ -327,6 +327,40 @@ static void test_named_models(void **state)
 	assert_int_equal(run("nobody", "x", NULL, 0, &r, &e), -ENOENT);
 }
 
+static void test_command_out_of_memory(void **state)
+{
+	(void)state;
+
+	/* A first migration of a named model, then a second one: a failed run returns -ENOMEM
+	 * and leaves no directory that the next run would take for a migration. */
+	for (int step = 0; step < 2; step++) {
+		const char *dir = step ? "persist/users/migrations/20260212084000_b"
+				       : "persist/users/migrations/20260212083656_a";
+		write_text("persist/users.bal",
+			   step ? HEAD "type U record {| readonly int id; string s; |};\n"
+				: HEAD "type U record {| readonly int id; |};\n");
+		for (long n = 0;; n++) {
+			struct migrate_result r = { 0 };
+			struct pd_error e;
+			int k;
+
+			alloc_fail_after(n);
+			k = run("users", step ? "b" : "a", NULL, step ? 1770885600 : 1770885416, &r,
+				&e);
+			alloc_fail_after(-1);
+			if (k == 0) {
+				migrate_result_release(&r);
+				break;
+			}
+			assert_int_equal(k, -ENOMEM);
+			assert_false(exists(dir));
+			if (!step)
+				assert_false(exists("persist/users"));
+		}
+		assert_true(exists(dir));
+	}
+}
+
 static void test_errors(void **state)
 {
 	struct migrate_result r = { 0 };
@@ -514,6 +548,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_first_and_next, setup_project,
 						teardown_project),
 		cmocka_unit_test_setup_teardown(test_named_models, setup_project, teardown_project),
+		cmocka_unit_test_setup_teardown(test_command_out_of_memory, setup_project,
+						teardown_project),
 		cmocka_unit_test_setup_teardown(test_errors, setup_project, teardown_project),
 		cmocka_unit_test(test_corpus_bytes),
 	};
