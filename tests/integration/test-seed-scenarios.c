@@ -337,6 +337,79 @@ static void test_not_a_project(void **state)
 	assert_stderr_contains("the persist tool does not support Ballerina workspaces.");
 }
 
+#define USER_ENTITY                          \
+	"import ballerina/persist as _;\n\n" \
+	"public type User record {|\n"       \
+	"    readonly int id;\n"             \
+	"    string name;\n"                 \
+	"|};\n"
+
+/* Seed scenario 5: the same entity name in two models; each validates and generates on its
+ * own. Scenario 3/7: generate without --model in a multi-model project names the models. */
+static void test_duplicate_entity_names_across_models(void **state)
+{
+	char *t;
+	(void)state;
+
+	mkd("persist");
+	write_text("persist/users.bal", USER_ENTITY);
+	write_text("persist/admins.bal", USER_ENTITY);
+	assert_int_equal(persist("check", NULL), 0);
+
+	assert_int_equal(persist("generate", "--datastore", "mysql", NULL), 1);
+	assert_stderr_contains("admins, users");
+	assert_stderr_contains("--model");
+	assert_false(exists("persist_client.bal"));
+
+	assert_int_equal(persist("generate", "--datastore", "mysql", "--model", "users", "--module",
+				 "users", NULL),
+			 0);
+	assert_int_equal(persist("generate", "--datastore", "postgresql", "--model",
+				 "persist/admins.bal", "--module", "admins", NULL),
+			 0);
+	t = read_text("modules/users/persist_types.bal");
+	assert_non_null(t);
+	assert_non_null(strstr(t, "persistence layer for users."));
+	assert_non_null(strstr(t, "public type User record {|"));
+	free(t);
+	t = read_text("modules/admins/persist_types.bal");
+	assert_non_null(t);
+	assert_non_null(strstr(t, "persistence layer for admins."));
+	free(t);
+	t = read_text("modules/admins/script.sql");
+	assert_non_null(t);
+	assert_non_null(strstr(t, "CREATE TABLE \"User\""));
+	free(t);
+}
+
+/* File-layout models generate for every non-SQL store too, headers naming the model. */
+static void test_file_layout_generate_other_stores(void **state)
+{
+	static const char *const stores[][2] = {
+		{ "inmemory", "persist_client.bal" },
+		{ "googlesheets", "script.gs" },
+		{ "redis", "persist_db_config.bal" },
+	};
+	char mod[32], path[96];
+	(void)state;
+
+	mkd("persist");
+	write_text("persist/catalog.bal", USER_ENTITY);
+	for (size_t i = 0; i < 3; i++) {
+		char *t;
+		snprintf(mod, sizeof(mod), "m%zu", i);
+		assert_int_equal(
+			persist("generate", "--datastore", stores[i][0], "--module", mod, NULL), 0);
+		snprintf(path, sizeof(path), "modules/%s/%s", mod, stores[i][1]);
+		assert_true(exists(path));
+		snprintf(path, sizeof(path), "modules/%s/persist_client.bal", mod);
+		t = read_text(path);
+		assert_non_null(t);
+		assert_non_null(strstr(t, "persistence layer for catalog."));
+		free(t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -352,6 +425,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_same_name_in_both_layouts_is_a_conflict, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_project, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_entity_names_across_models, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_file_layout_generate_other_stores, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
