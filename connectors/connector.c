@@ -970,7 +970,7 @@ int conn_value_from_text(const struct conn_column *col, const char *text, json_t
 	return conn_value_normalize(col, v, ret, err, err_size);
 bad:
 	if (err)
-		(void)snprintf(err, err_size, "field '%s': '%s' is not a %s", col->name, text,
+		(void)snprintf(err, err_size, "field '%s': '%s' is not a valid %s", col->name, text,
 			       type_label(col->type));
 	return -EINVAL;
 }
@@ -1748,5 +1748,63 @@ int conn_read_query(struct conn *c, const struct entity *e, const json_t *key,
 		return r < 0 ? r : -ENOENT;
 	}
 	*ret_rec = json_incref(json_array_get(rows, 0));
+	return 0;
+}
+
+int conn_key_from_segments(const struct entity *e, const char *const *segs, size_t n, json_t **ret,
+			   char *err, size_t err_size)
+{
+	_cleanup_(conn_columns_release) struct conn_columns cols = { 0 };
+	json_auto_t *key = json_object();
+	int r;
+
+	if (!key)
+		return -ENOMEM;
+	if (n != e->n_keys) {
+		if (err)
+			(void)snprintf(err, err_size, "entity '%s' has %zu key field%s, not %zu",
+				       e->bare_name, e->n_keys, e->n_keys == 1 ? "" : "s", n);
+		return -EINVAL;
+	}
+	r = conn_columns_get(e, &cols);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		const struct conn_column *c = conn_columns_find(&cols, e->keys[i]->bare_name);
+		json_t *v = NULL;
+		if (!c)
+			return -EINVAL;
+		r = conn_value_from_text(c, segs[i], &v, err, err_size);
+		if (r < 0)
+			return r;
+		if (json_object_set_new(key, c->name, v) < 0)
+			return -ENOMEM;
+	}
+	*ret = TAKE_PTR(key);
+	return 0;
+}
+
+int conn_key_result(const struct entity *e, const json_t *key, json_t **ret)
+{
+	json_t *out;
+
+	if (e->n_keys == 1) {
+		out = json_object_get(key, e->keys[0]->bare_name);
+		if (!out)
+			return -EINVAL;
+		*ret = json_incref(out);
+		return 0;
+	}
+	out = json_array();
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0; i < e->n_keys; i++) {
+		json_t *v = json_object_get(key, e->keys[i]->bare_name);
+		if (!v || json_array_append(out, v) < 0) {
+			json_decref(out);
+			return v ? -ENOMEM : -EINVAL;
+		}
+	}
+	*ret = out;
 	return 0;
 }

@@ -323,6 +323,15 @@ static inline const char *conn_last_error(const struct conn *c)
 	return s ? s : "";
 }
 
+/* The key object of e from URL path segments, in key order (GET .../{k1}/{k2}): each text is
+ * converted by its key field's type. -EINVAL (text in err) for a wrong count or a value that
+ * does not parse. *ret is new. */
+_must_check_ int conn_key_from_segments(const struct entity *e, const char *const *segs, size_t n,
+					json_t **ret, char *err, size_t err_size);
+/* What the generated client's post returns for one record: the key value for a single key, an
+ * array in key order for a composite one. *ret is new. */
+_must_check_ int conn_key_result(const struct entity *e, const json_t *key, json_t **ret);
+
 /* Get by key with a projection: q (may be NULL) shapes the record as for conn_query().
  * -ENOENT with upstream's NotFound text when there is none. *ret_rec is new. */
 _must_check_ int conn_read_query(struct conn *c, const struct entity *e, const json_t *key,

@@ -233,6 +233,36 @@ static void test_types(void **state)
 	}
 }
 
+static void test_key_helpers(void **state)
+{
+	struct fixture *f = *state;
+	const char *segs[] = { "o1", "7" };
+	json_t *key = NULL, *res = NULL;
+	char err[128];
+
+	assert_int_equal(conn_key_from_segments(E(f, "OrderItem"), segs, 2, &key, err, sizeof(err)),
+			 0);
+	assert_int_equal(conn_key_result(E(f, "OrderItem"), key, &res), 0);
+	assert_json(key, "{\"orderId\":\"o1\",\"itemId\":7}");
+	assert_json(res, "[\"o1\",7]");
+	assert_int_equal(conn_key_from_segments(E(f, "OrderItem"), segs, 1, &key, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "entity 'OrderItem' has 2 key fields, not 1");
+	segs[1] = "x";
+	assert_int_equal(conn_key_from_segments(E(f, "OrderItem"), segs, 2, &key, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "field 'itemId': 'x' is not a valid int");
+	assert_int_equal(
+		conn_key_from_segments(E(f, "Ticket"), segs + 1, 1, &key, err, sizeof(err)),
+		-EINVAL);
+	segs[1] = "12";
+	assert_int_equal(
+		conn_key_from_segments(E(f, "Ticket"), segs + 1, 1, &key, err, sizeof(err)), 0);
+	assert_int_equal(conn_key_result(E(f, "Ticket"), key, &res), 0);
+	assert_json(key, "{\"id\":12}");
+	assert_json(res, "12");
+}
+
 static void test_decimal_canonical(void **state)
 {
 	static const char *const cases[][2] = {
@@ -660,6 +690,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_crud, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_composite_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_types, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_helpers, setup, teardown),
 		cmocka_unit_test(test_decimal_canonical),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_query_parsing),
