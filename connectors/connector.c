@@ -18,6 +18,8 @@
 #include "base/strutil.h"
 #include "connectors/connector.h"
 #include "models/ast.h"
+#include "models/datastore.h"
+#include "models/gen.h"
 
 const struct connector_ops *const connector_table[] = {
 	&inmemory_ops,
@@ -1807,4 +1809,28 @@ int conn_key_result(const struct entity *e, const json_t *key, json_t **ret)
 	}
 	*ret = out;
 	return 0;
+}
+
+int conn_push(struct conn *c, const struct model_file *mf, bool drop_existing)
+{
+	_cleanup_(gen_sql_statements_release) struct gen_sql_statements st = { 0 };
+	_cleanup_buf_ struct buf script = BUF_INIT(BUF_MAX_DEFAULT);
+	enum datastore d = datastore_from_string(c->ops->name);
+	int r;
+
+	if (!connector_has(c->ops, CONN_CAP_SQL) || !c->ops->apply_sql || !datastore_is_sql(d))
+		return -EOPNOTSUPP;
+	r = gen_sql_statements(mf, d, &st);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < st.n; i++) {
+		if (st.items[i].kind == GEN_SQL_DROP && !drop_existing)
+			continue;
+		r = buf_add(&script, st.items[i].text, st.items[i].len);
+		if (r >= 0)
+			r = buf_addc(&script, '\n');
+		if (r < 0)
+			return r;
+	}
+	return conn_apply_sql(c, script.buf);
 }

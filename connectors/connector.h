@@ -39,6 +39,7 @@
 
 struct connection_settings;
 struct entity;
+struct model_file;
 struct field;
 struct field_type;
 struct relation_key;
@@ -331,6 +332,11 @@ _must_check_ int conn_key_from_segments(const struct entity *e, const char *cons
 /* What the generated client's post returns for one record: the key value for a single key, an
  * array in key order for a composite one. *ret is new. */
 _must_check_ int conn_key_result(const struct entity *e, const json_t *key, json_t **ret);
+
+/* push: the model's script.sql statements for c's dialect (models/gen.h) through apply_sql, in
+ * one transaction; the DROP statements only with drop_existing, so an existing table is -EEXIST.
+ * -EOPNOTSUPP for a backend without CONN_CAP_SQL. */
+_must_check_ int conn_push(struct conn *c, const struct model_file *mf, bool drop_existing);
 
 /* Get by key with a projection: q (may be NULL) shapes the record as for conn_query().
  * -ENOENT with upstream's NotFound text when there is none. *ret_rec is new. */

@@ -186,6 +186,8 @@ static void test_push(void **state)
 	assert_int_equal(conn_apply_sql(c, script), -EEXIST);
 	assert_non_null(strstr(conn_last_error(c), "already exists"));
 	mem_free(script);
+	assert_int_equal(conn_push(c, mf, false), -EEXIST);
+	assert_int_equal(conn_push(c, mf, true), 0);
 	assert_string_equal(sql_value("SELECT count(*) FROM information_schema.tables WHERE "
 				      "table_name IN ('Employee', 'AllTypes', 'OrderItem')"),
 			    "3");

@@ -109,6 +109,7 @@ static void test_crud(void **state)
 	assert_true(connector_has(&inmemory_ops, CONN_CAP_TRANSACTIONS));
 	assert_false(connector_has(&inmemory_ops, CONN_CAP_SQL));
 	assert_int_equal(conn_apply_sql(f->c, "SELECT 1"), -EOPNOTSUPP);
+	assert_int_equal(conn_push(f->c, f->mf, true), -EOPNOTSUPP);
 
 	create_ok(f, "Department", "{\"deptNo\":\"D1\",\"deptName\":\"Eng\"}",
 		  "{\"deptNo\":\"D1\"}");
