@@ -184,16 +184,19 @@ static int pg_connect(struct conn *c, const void *cfgp, usec_t timeout)
 {
 	struct pg_conn *pc = pg_conn_cast(c);
 	const struct pg_config *cfg = cfgp;
-	char seconds[24], options[128];
+	char seconds[24], options[256];
 	const char *msg;
 	int r;
 
 	/* libpq counts whole seconds and treats 1 as 2 */
 	(void)snprintf(seconds, sizeof(seconds), "%llu",
 		       (unsigned long long)MAX(2, (timeout + USEC_PER_SEC - 1) / USEC_PER_SEC));
-	(void)snprintf(options, sizeof(options),
-		       "-c TimeZone=UTC -c DateStyle=ISO,YMD -c statement_timeout=%d",
-		       PG_STATEMENT_TIMEOUT_MS);
+	/* with defaultSchema, unqualified names (push's script.sql) land in that schema too */
+	if (snprintf_checked(options, sizeof(options),
+			     "-c TimeZone=UTC -c DateStyle=ISO,YMD -c statement_timeout=%d%s%s",
+			     PG_STATEMENT_TIMEOUT_MS, cfg->schema ? " -c search_path=" : "",
+			     cfg->schema ? cfg->schema : "") < 0)
+		return set_error(pc, -EINVAL, "%s", "defaultSchema too long");
 	const char *const keys[] = {
 		"host",
 		"port",

@@ -200,6 +200,40 @@ static void test_push(void **state)
 		"0");
 }
 
+static void test_default_schema(void **state)
+{
+	struct connection_settings in_schema = settings;
+	struct conn *sc = NULL;
+	void *scfg = NULL;
+	json_t *rec, *key = NULL, *got = NULL;
+	(void)state;
+
+	sql_exec("DROP SCHEMA IF EXISTS tenant CASCADE");
+	sql_exec("CREATE SCHEMA tenant");
+	in_schema.default_schema = (char *)"tenant";
+	assert_int_equal(postgresql_ops.config_parse(&in_schema, &scfg, NULL), 0);
+	assert_int_equal(conn_open(&postgresql_ops, scfg, 5 * USEC_PER_SEC, &sc, NULL, 0), 0);
+	assert_int_equal(conn_push(sc, mf, true), 0);
+	rec = J("{\"deptNo\":\"T1\",\"deptName\":\"Tenant\"}");
+	assert_int_equal(conn_create(sc, E("Department"), rec, &key), 0);
+	assert_string_equal(sql_value("SELECT \"deptName\" FROM tenant.\"Department\""), "Tenant");
+	assert_string_equal(sql_value("SELECT count(*) FROM public.\"Department\""), "0");
+	assert_int_equal(conn_read(sc, E("Department"), key, &got), 0);
+	assert_true(json_equal(got, rec));
+	json_decref(rec);
+	json_decref(key);
+	json_decref(got);
+	conn_close(sc);
+	postgresql_ops.config_free(scfg);
+	sql_exec("DROP SCHEMA tenant CASCADE");
+
+	/* a schema is spliced into SQL text, so only a plain name is accepted */
+	in_schema.default_schema = (char *)"x; DROP TABLE y";
+	scfg = NULL;
+	assert_int_equal(postgresql_ops.config_parse(&in_schema, &scfg, NULL), -EINVAL);
+	assert_null(scfg);
+}
+
 static void test_crud(void **state)
 {
 	const struct entity *d = E("Department");
@@ -635,6 +669,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_push, reset_data),
+		cmocka_unit_test_setup(test_default_schema, reset_data),
 		cmocka_unit_test_setup(test_crud, reset_data),
 		cmocka_unit_test_setup(test_composite_and_generated, reset_data),
 		cmocka_unit_test_setup(test_types, reset_data),
