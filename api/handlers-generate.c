@@ -105,37 +105,22 @@ static int plan_from_binding(const struct project_config *pc, const struct persi
 static int plan_from_body(struct request *req, json_t *body, const char *pkg, struct generation *g,
 			  struct pd_error *e)
 {
-	const char *datastore = NULL, *module = NULL, *test = NULL, *k;
-	bool eager = false, init = false, drop = false;
+	static const char *const keys[] = { "datastore", "module", "testDatastore", NULL };
+	static const char *const bool_keys[] = { "eagerLoading", "withInitParams", NULL };
+	const char *vals[3] = { NULL, NULL, NULL };
+	bool bools[2] = { false, false }, drop = false;
+	const char *datastore, *module, *test;
 	enum datastore ds, tds;
-	json_t *v;
+	bool eager, init;
 	int r;
 
-	json_object_foreach(body, k, v) {
-		if ((streq(k, "datastore") || streq(k, "module") || streq(k, "testDatastore")) &&
-		    (json_is_string(v) || json_is_null(v))) {
-			const char *s = json_string_value(v);
-			if (streq(k, "datastore"))
-				datastore = s;
-			else if (streq(k, "module"))
-				module = s;
-			else
-				test = s;
-		} else if ((streq(k, "eagerLoading") || streq(k, "withInitParams")) &&
-			   json_is_boolean(v)) {
-			if (streq(k, "eagerLoading"))
-				eager = json_is_true(v);
-			else
-				init = json_is_true(v);
-		} else {
-			char detail[128];
-			(void)snprintf(detail, sizeof(detail),
-				       "member '%.64s' is not known or has the wrong type", k);
-			(void)request_reply_problem(req, 400, "bad_request", "invalid request body",
-						    detail);
-			return -ECANCELED;
-		}
-	}
+	if (request_body_members(req, body, keys, vals, bool_keys, bools) < 0)
+		return -ECANCELED; /* answered */
+	datastore = vals[0];
+	module = vals[1];
+	test = vals[2];
+	eager = bools[0];
+	init = bools[1];
 	if (!datastore || !*datastore) {
 		pd_error_set(e, NULL, 0, 0, 0, "datastore is required");
 		return -EINVAL;
@@ -268,14 +253,8 @@ int handle_model_generate(struct request *req)
 					     req->snap->project->error);
 
 	if (req->body.len > 0) {
-		json_error_t err;
-		body = json_loadb(req->body.buf, req->body.len, JSON_REJECT_DUPLICATES, &err);
-		if (!body || !json_is_object(body)) {
-			json_decref(body);
-			return request_reply_problem(req, 400, "bad_request",
-						     "invalid request body",
-						     "the body must be a JSON object");
-		}
+		if (request_body_object(req, &body) < 0)
+			return 0; /* answered */
 		r = plan_from_body(req, body, pc->package_name, &g, &e);
 		json_decref(body);
 	} else {

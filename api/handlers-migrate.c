@@ -25,10 +25,9 @@ int handle_model_migrate(struct request *req)
 	_cleanup_(migrate_result_releasep) struct migrate_result res = { 0 };
 	struct migrate_options mo = { 0 };
 	struct pd_error e = { 0 };
-	json_error_t jerr;
-	json_t *body, *files, *diffs, *reply;
-	const char *k;
-	json_t *v;
+	static const char *const keys[] = { "label", "datastore", NULL };
+	const char *vals[2] = { NULL, NULL };
+	json_t *body = NULL, *files, *diffs, *reply;
 	int r;
 
 	if (req->n_params > 0) {
@@ -37,26 +36,14 @@ int handle_model_migrate(struct request *req)
 						     "invalid model name", e.text);
 		mo.model = req->params[0];
 	}
-	body = json_loadb(req->body.buf, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!body || !json_is_object(body)) {
+	if (request_body_object(req, &body) < 0)
+		return 0; /* answered */
+	if (request_body_members(req, body, keys, vals, NULL, NULL) < 0) {
 		json_decref(body);
-		return request_reply_problem(req, 400, "bad_request", "invalid request body",
-					     "send {\"label\": \"...\"}");
+		return 0;
 	}
-	json_object_foreach(body, k, v) {
-		if (streq(k, "label") && json_is_string(v))
-			mo.label = json_string_value(v);
-		else if (streq(k, "datastore") && json_is_string(v))
-			mo.datastore = json_string_value(v);
-		else {
-			char detail[128];
-			(void)snprintf(detail, sizeof(detail),
-				       "member '%.64s' is not known or has the wrong type", k);
-			json_decref(body);
-			return request_reply_problem(req, 400, "bad_request",
-						     "invalid request body", detail);
-		}
-	}
+	mo.label = vals[0];
+	mo.datastore = vals[1];
 	if (!mo.label || !*mo.label) {
 		json_decref(body);
 		return request_reply_problem(req, 400, "bad_request", "a label is required",

@@ -57,6 +57,15 @@ int request_reply_problem_json(struct request *req, json_t *problem);
 /* Queue raw bytes with a content type; the bytes are copied. */
 int request_reply_bytes(struct request *req, unsigned status, const char *content_type,
 			const void *data, size_t len);
+/* The body as a JSON object (duplicate keys rejected); an empty body is an empty object. On a
+ * malformed body a 400 has been queued and -EINVAL is returned. *ret is a new reference. */
+int request_body_object(struct request *req, json_t **ret);
+/* Read the members of obj: strings named in keys (NULL-terminated) into vals, booleans named
+ * in bool_keys (may be NULL) into bools. An unknown member or a wrong type queues a 400 and
+ * returns -EINVAL. The strings are borrowed from obj. */
+int request_body_members(struct request *req, json_t *obj, const char *const *keys,
+			 const char **vals, const char *const *bool_keys, bool *bools);
+
 /* Whether an If-Match / If-None-Match header value lists etag (or is "*"). */
 bool etag_matches(const char *header, const char *etag);
 
