@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <string.h>
+
 #include <jansson.h>
 
 #include "api/events.h"
@@ -7,6 +9,8 @@
 #include "api/http.h"
 #include "api/metrics.h"
 #include "api/openapi.h"
+#include "api/stores.h"
+#include "base/alloc.h"
 #include "base/buf.h"
 #include "api/request.h"
 
@@ -35,6 +39,14 @@ int handle_metrics(struct request *req)
 	int r;
 
 	r = metrics_render(&out, req->snap, o->events ? event_bus_clients(o->events) : 0);
+	if (r >= 0 && o->stores) {
+		struct store_info *v = NULL;
+		size_t n = 0;
+		r = store_table_list(o->stores, &v, &n);
+		if (r >= 0)
+			r = metrics_render_stores(&out, v, n);
+		mem_free(v);
+	}
 	if (r < 0)
 		return r;
 	return request_reply_bytes(req, 200, "text/plain; version=0.0.4; charset=utf-8", out.buf,

@@ -15,8 +15,10 @@
 #include "api/model-json.h"
 #include "api/registry.h"
 #include "api/request.h"
+#include "api/stores.h"
 #include "base/buf.h"
 #include "base/fileio.h"
+#include "base/alloc.h"
 #include "base/hash.h"
 #include "base/strutil.h"
 #include "models/model-set.h"
@@ -25,6 +27,8 @@
 int handle_readyz(struct request *req)
 {
 	const struct http_options *o = request_options(req);
+	struct store_info *stores = NULL;
+	size_t n_stores = 0;
 	json_t *models;
 
 	if (!o->registry || !atomic_load(&o->registry->ready) || !req->snap) {
@@ -32,13 +36,35 @@ int handle_readyz(struct request *req)
 		return request_reply_problem(req, 503, "not_ready", "not ready",
 					     "the model registry is still loading");
 	}
+	if (o->stores && store_table_list(o->stores, &stores, &n_stores) < 0)
+		return -ENOMEM;
 	models = json_array();
 	for (size_t i = 0; models && i < req->snap->models->n; i++) {
 		const struct model_state *m = req->snap->models->models[i];
-		json_array_append_new(models,
-				      json_pack("{s:s, s:s}", "name", m->entry.name, "status",
-						model_status_to_string(m->status)));
+		const struct store_info *si = NULL;
+		json_t *o_m = json_pack("{s:s, s:s}", "name", m->entry.name, "status",
+					model_status_to_string(m->status));
+
+		for (size_t k = 0; k < n_stores; k++)
+			if (streq(stores[k].model, m->entry.name))
+				si = &stores[k];
+		if (o_m && si) {
+			/* reachable: the pool's view (a failed connect marks it down until one
+			 * succeeds); false also when no connector serves the datastore */
+			json_t *st = json_pack("{s:s, s:b}", "datastore", si->datastore,
+					       "reachable", si->servable && !si->down);
+			if (st && si->error[0] && (!si->servable || si->down))
+				json_object_set_new(st, "error", json_string(si->error));
+			if (st && si->servable)
+				json_object_set_new(st, "connections",
+						    json_pack("{s:I, s:I}", "open",
+							      (json_int_t)si->stats.size, "idle",
+							      (json_int_t)si->stats.idle));
+			json_object_set_new(o_m, "store", st);
+		}
+		json_array_append_new(models, o_m);
 	}
+	mem_free(stores);
 	return request_reply_json(req, 200,
 				  json_pack("{s:s, s:I, s:o*}", "status", "ready", "generation",
 					    (json_int_t)req->snap->generation, "models", models));
@@ -62,8 +88,7 @@ int handle_models_list(struct request *req)
 	return request_reply_json(req, 200, a);
 }
 
-/* Validate the {m} path parameter before anything looks at the file system, and find it. */
-static int lookup_model(struct request *req, struct model_state **ret)
+int lookup_model(struct request *req, struct model_state **ret)
 {
 	struct pd_error e;
 	struct model_state *m;

@@ -12,6 +12,11 @@ int handle_metrics(struct request *req);
 int handle_openapi(struct request *req);
 
 /* handlers-models.c */
+struct model_state;
+/* Validate the {m} path parameter (the first) before anything looks at the file system, and
+ * find the model in the request's snapshot. On failure a reply may have been queued (400,
+ * 404) and a negative errno is returned. */
+int lookup_model(struct request *req, struct model_state **ret);
 int handle_readyz(struct request *req);
 int handle_models_list(struct request *req);
 int handle_model_get(struct request *req);
@@ -24,6 +29,14 @@ int handle_model_add(struct request *req);
 
 /* handlers-migrate.c */
 int handle_model_migrate(struct request *req);
+
+/* handlers-data.c */
+int handle_data_list(struct request *req);
+int handle_data_post(struct request *req);
+int handle_data_get(struct request *req);
+int handle_data_update(struct request *req);
+int handle_data_delete(struct request *req);
+int handle_model_push(struct request *req);
 
 /* handlers-generate.c */
 int handle_model_generate(struct request *req);

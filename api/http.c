@@ -72,6 +72,30 @@ const char *request_query(struct request *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+struct query_each_ctx {
+	request_query_fn *fn;
+	void *userdata;
+	int r;
+};
+
+static enum MHD_Result query_each_one(void *cls, enum MHD_ValueKind kind, const char *key,
+				      const char *value)
+{
+	struct query_each_ctx *ctx = cls;
+
+	(void)kind;
+	ctx->r = ctx->fn(key, value ? value : "", ctx->userdata);
+	return ctx->r < 0 ? MHD_NO : MHD_YES;
+}
+
+int request_query_each(struct request *req, request_query_fn *fn, void *userdata)
+{
+	struct query_each_ctx ctx = { .fn = fn, .userdata = userdata, .r = 0 };
+
+	(void)MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, query_each_one, &ctx);
+	return ctx.r < 0 ? ctx.r : 0;
+}
+
 int request_add_header(struct request *req, const char *name, const char *value)
 {
 	struct request_private *p = container_of(req, struct request_private, req);
@@ -154,6 +178,112 @@ int request_reply_bytes(struct request *req, unsigned status, const char *conten
 		return -ENOMEM;
 	if (content_type)
 		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	(void)MHD_add_response_header(resp, "X-Request-Id", req->id_str);
+	(void)MHD_add_response_header(resp, "Cache-Control", "no-store");
+	for (unsigned i = 0; i < p->n_headers; i++)
+		(void)MHD_add_response_header(resp, p->headers[i][0], p->headers[i][1]);
+	ok = MHD_queue_response(req->conn, status, resp);
+	MHD_destroy_response(resp);
+	if (ok != MHD_YES)
+		return -EIO;
+	req->replied = true;
+	req->status = status;
+	return 0;
+}
+
+/* A JSON array sent element by element, so a page of records never exists twice in memory
+ * (once as values, once as one serialised text). */
+struct array_stream {
+	json_t *array;
+	size_t next; /* the element to serialise next */
+	char *pending; /* serialised text not yet handed to MHD */
+	size_t pending_len, pending_off;
+	bool closed; /* "]" emitted */
+};
+
+static void array_stream_free(void *cls)
+{
+	struct array_stream *st = cls;
+
+	json_decref(st->array);
+	mem_free(st->pending);
+	mem_free(st);
+}
+
+static ssize_t array_stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct array_stream *st = cls;
+	size_t n = 0;
+
+	(void)pos;
+	while (n < max) {
+		if (st->pending && st->pending_off < st->pending_len) {
+			size_t k = MIN(max - n, st->pending_len - st->pending_off);
+			memcpy(out + n, st->pending + st->pending_off, k);
+			st->pending_off += k;
+			n += k;
+			continue;
+		}
+		mem_free(st->pending);
+		st->pending = NULL;
+		if (st->next >= json_array_size(st->array)) {
+			if (st->closed)
+				break;
+			/* "]" (and "[" for an empty array) */
+			st->pending = mem_strdup(st->next == 0 ? "[]" : "]");
+			st->closed = true;
+		} else {
+			char *el = json_dumps(json_array_get(st->array, st->next),
+					      JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
+			if (el) {
+				size_t len = strlen(el);
+				st->pending = mem_alloc(len + 2);
+				if (st->pending) {
+					st->pending[0] = st->next == 0 ? '[' : ',';
+					memcpy(st->pending + 1, el, len + 1);
+				}
+				free(el); /* jansson's allocator */
+			}
+			st->next++;
+		}
+		if (!st->pending)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		st->pending_len = strlen(st->pending);
+		st->pending_off = 0;
+	}
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	return (ssize_t)n;
+}
+
+int request_reply_json_array_stream(struct request *req, unsigned status, json_t *array)
+{
+	struct request_private *p = container_of(req, struct request_private, req);
+	struct array_stream *st;
+	struct MHD_Response *resp;
+	enum MHD_Result ok;
+
+	if (req->replied) {
+		json_decref(array);
+		return -EALREADY;
+	}
+	if (!json_is_array(array)) {
+		json_decref(array);
+		return request_reply_json(req, status, NULL);
+	}
+	st = new0(struct array_stream, 1);
+	if (!st) {
+		json_decref(array);
+		return request_reply_json(req, status, NULL);
+	}
+	st->array = array;
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, array_stream_read, st,
+						 array_stream_free);
+	if (!resp) {
+		array_stream_free(st);
+		return -ENOMEM;
+	}
+	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	(void)MHD_add_response_header(resp, "X-Request-Id", req->id_str);
 	(void)MHD_add_response_header(resp, "Cache-Control", "no-store");
 	for (unsigned i = 0; i < p->n_headers; i++)

@@ -20,6 +20,8 @@ struct http_options {
 	const char *project_dir;
 	size_t max_file_bytes; /* largest model file PUT .../source accepts */
 	struct event_bus *events; /* GET /events */
+	struct store_table *stores; /* the models' pools; NULL: no data routes */
+	unsigned max_page_size; /* largest `limit` of a list; also the default */
 };
 
 struct http_server;

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "api/metrics.h"
+#include "api/stores.h"
 #include "api/registry.h"
 #include "base/alloc.h"
 #include "base/strutil.h"
@@ -278,5 +279,107 @@ int metrics_render(struct buf *out, const struct snapshot *snap, unsigned event_
 				m->diags.n_warnings);
 		}
 	}
+	return r;
+}
+
+/* One gauge or counter family over the stores: name, help, type and a value per store. */
+static int render_store_family(struct buf *out, const struct store_info *v, size_t n,
+			       const char *name, const char *type, const char *help,
+			       uint64_t (*value)(const struct store_info *si))
+{
+	int r = buf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		if (!v[i].servable)
+			continue;
+		r = buf_addf(out, "%s{model=\"", name);
+		if (r >= 0)
+			r = add_label(out, v[i].model);
+		if (r >= 0)
+			r = buf_addf(out, "\",datastore=\"%s\"} %llu\n", v[i].datastore,
+				     (unsigned long long)value(&v[i]));
+	}
+	return r;
+}
+
+static uint64_t store_up(const struct store_info *si)
+{
+	return !si->down;
+}
+static uint64_t pool_open(const struct store_info *si)
+{
+	return si->stats.size;
+}
+static uint64_t pool_idle(const struct store_info *si)
+{
+	return si->stats.idle;
+}
+static uint64_t pool_in_use(const struct store_info *si)
+{
+	return si->stats.in_use;
+}
+static uint64_t pool_waiting(const struct store_info *si)
+{
+	return si->stats.waiting;
+}
+static uint64_t pool_acquires(const struct store_info *si)
+{
+	return si->stats.acquires;
+}
+static uint64_t pool_waits(const struct store_info *si)
+{
+	return si->stats.waits;
+}
+static uint64_t pool_timeouts(const struct store_info *si)
+{
+	return si->stats.timeouts;
+}
+static uint64_t store_errors(const struct store_info *si)
+{
+	return si->stats.errors;
+}
+static uint64_t pool_opened(const struct store_info *si)
+{
+	return si->stats.opened;
+}
+static uint64_t pool_closed(const struct store_info *si)
+{
+	return si->stats.closed;
+}
+
+int metrics_render_stores(struct buf *out, const struct store_info *v, size_t n)
+{
+	static const struct {
+		const char *name, *type, *help;
+		uint64_t (*value)(const struct store_info *si);
+	} families[] = {
+		{ "persistd_store_up", "gauge", "Whether the model's store answered the last try.",
+		  store_up },
+		{ "persistd_pool_connections", "gauge", "Open connections of the model's pool.",
+		  pool_open },
+		{ "persistd_pool_idle_connections", "gauge", "Idle connections of the pool.",
+		  pool_idle },
+		{ "persistd_pool_in_use_connections", "gauge", "Connections serving a request now.",
+		  pool_in_use },
+		{ "persistd_pool_waiting_requests", "gauge",
+		  "Requests waiting for a free connection now.", pool_waiting },
+		{ "persistd_pool_acquires_total", "counter", "Connections handed to requests.",
+		  pool_acquires },
+		{ "persistd_pool_waits_total", "counter",
+		  "Acquires that had to wait for a free connection.", pool_waits },
+		{ "persistd_pool_timeouts_total", "counter",
+		  "Acquires that gave up waiting (answered 503).", pool_timeouts },
+		{ "persistd_store_errors_total", "counter",
+		  "Failed connects and health checks of the store.", store_errors },
+		{ "persistd_pool_connections_opened_total", "counter", "Connections opened.",
+		  pool_opened },
+		{ "persistd_pool_connections_closed_total", "counter", "Connections closed.",
+		  pool_closed },
+	};
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(families); i++)
+		r = render_store_family(out, v, n, families[i].name, families[i].type,
+					families[i].help, families[i].value);
 	return r;
 }

@@ -22,6 +22,9 @@ void metrics_event_published(void);
 
 /* Render every family; snap (may be NULL) adds the per-model gauges, event_streams the
  * number of open /events streams. */
+struct store_info;
+/* The pool and store series, one per model with a store. */
+_must_check_ int metrics_render_stores(struct buf *out, const struct store_info *v, size_t n);
 _must_check_ int metrics_render(struct buf *out, const struct snapshot *snap,
 				unsigned event_streams);
 

@@ -7,6 +7,7 @@
 
 #include "api/problem.h"
 #include "base/macro.h"
+#include "connectors/connector.h"
 
 static const struct {
 	int error;
@@ -19,14 +20,16 @@ static const struct {
 	{ EEXIST, { 409, "conflict", "resource already exists" } },
 	{ EMSGSIZE, { 413, "payload_too_large", "request exceeds a size limit" } },
 	{ EBADMSG, { 422, "model_invalid", "model file does not validate" } },
+	{ ECONSTRAINT, { 422, "constraint_violation", "a constraint of the store rejected it" } },
 	{ EOPNOTSUPP, { 501, "not_supported", "operation not supported by this store" } },
-	{ ECONNREFUSED, { 502, "store_unreachable", "store refused the connection" } },
-	{ ECONNRESET, { 502, "store_unreachable", "store connection was lost" } },
-	{ EHOSTUNREACH, { 502, "store_unreachable", "store host is unreachable" } },
+	/* API.md: a store that cannot be reached answers 503 store_unavailable */
+	{ ECONNREFUSED, { 503, "store_unavailable", "the store refused the connection" } },
+	{ ECONNRESET, { 503, "store_unavailable", "the connection to the store was lost" } },
+	{ EHOSTUNREACH, { 503, "store_unavailable", "the store's host is unreachable" } },
+	{ ETIMEDOUT, { 503, "store_unavailable", "the store did not answer in time" } },
 	{ EBUSY, { 503, "unavailable", "service is busy" } },
 	{ ENOMEM, { 503, "unavailable", "out of memory" } },
 	{ EAGAIN, { 503, "unavailable", "try again later" } },
-	{ ETIMEDOUT, { 504, "timeout", "store did not answer in time" } },
 };
 
 static const struct problem_kind internal_error = { 500, "internal_error", "internal error" };

@@ -15,7 +15,7 @@ struct http_options;
 struct http_server;
 struct snapshot;
 
-#define ROUTE_MAX_PARAMS 8
+#define ROUTE_MAX_PARAMS 16
 
 struct request {
 	struct MHD_Connection *conn;
@@ -45,6 +45,13 @@ const struct http_options *request_options(const struct request *req);
 const char *request_header(struct request *req, const char *name);
 const char *request_query(struct request *req, const char *name);
 
+/* Call fn for each query argument in order (a bare "?flag" has value ""); stops at and
+ * returns fn's first negative result. */
+typedef int request_query_fn(const char *key, const char *value, void *userdata);
+int request_query_each(struct request *req, request_query_fn *fn, void *userdata);
+
+/* Queue a JSON array (stolen) sent element by element with chunked encoding. */
+int request_reply_json_array_stream(struct request *req, unsigned status, json_t *array);
 /* Queue a JSON response. Steals body (which may be NULL only on OOM: then 503). */
 int request_reply_json(struct request *req, unsigned status, json_t *body);
 /* Queue an application/problem+json response; detail may be NULL. */

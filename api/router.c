@@ -29,6 +29,13 @@ static const struct route routes[] = {
 	{ "POST", "/models/{m}/migrate", handle_model_migrate },
 	{ "POST", "/migrate", handle_model_migrate },
 	{ "POST", "/add", handle_model_add },
+	{ "POST", "/models/{m}/push", handle_model_push },
+	{ "GET", "/models/{m}/data/{r}", handle_data_list },
+	{ "POST", "/models/{m}/data/{r}", handle_data_post },
+	{ "GET", "/models/{m}/data/{r}/{k...}", handle_data_get },
+	{ "PUT", "/models/{m}/data/{r}/{k...}", handle_data_update },
+	{ "PATCH", "/models/{m}/data/{r}/{k...}", handle_data_update },
+	{ "DELETE", "/models/{m}/data/{r}/{k...}", handle_data_delete },
 };
 
 const struct route *router_routes(unsigned *ret_n)
@@ -47,8 +54,13 @@ int route_match(const char *pattern, const char *path, char **params, unsigned *
 			const char *pe = strchr(p, '}');
 			const char *se = strchr(s, '/');
 			size_t len = se ? (size_t)(se - s) : strlen(s);
+			/* "{k...}" at the end takes every remaining segment, one parameter each. */
+			bool rest = pe && pe - p > 4 && strncmp(pe - 3, "...", 3) == 0;
 
 			if (!pe || len == 0)
+				goto nomatch;
+			/* a trailing '/' after the last segment never matches */
+			if (rest && se && se[1] == '\0')
 				goto nomatch;
 			if (params) {
 				if (n >= ROUTE_MAX_PARAMS)
@@ -61,6 +73,10 @@ int route_match(const char *pattern, const char *path, char **params, unsigned *
 				}
 			}
 			n++;
+			if (rest && se) {
+				s += len + 1;
+				continue;
+			}
 			p = pe + 1;
 			s += len;
 			continue;

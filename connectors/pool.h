@@ -24,6 +24,7 @@
 struct conn;
 struct connector_ops;
 struct connection_settings;
+struct pool;
 struct pd_error;
 
 struct pool_config {

@@ -48,6 +48,22 @@ static const struct config_key keys[] = {
 	    "quiet time after a file event before reloading"),
 	KEY("models.max_file_bytes", CONFIG_SIZE, max_file_bytes, "1M", CONFIG_RELOAD, 1024,
 	    (uint64_t)64 << 20, false, "largest model file read"),
+	KEY("pool.min_size", CONFIG_UINT, pool_min_size, "1", CONFIG_RELOAD, 0, 1000, false,
+	    "connections each model's pool keeps open (and uses to notice a store coming back)"),
+	KEY("pool.max_size", CONFIG_UINT, pool_max_size, "10", CONFIG_RELOAD, 1, 1000, false,
+	    "most connections of one model's pool"),
+	KEY("pool.acquire_timeout", CONFIG_MSEC, pool_acquire_timeout_ms, "5s", CONFIG_RELOAD, 0,
+	    600000, false, "wait for a free connection before answering 503"),
+	KEY("pool.connect_timeout", CONFIG_MSEC, pool_connect_timeout_ms, "5s", CONFIG_RELOAD, 100,
+	    600000, false, "time a store has to accept a connection"),
+	KEY("pool.idle_timeout", CONFIG_MSEC, pool_idle_timeout_ms, "10min", CONFIG_RELOAD, 1000,
+	    86400000, false, "idle connections above min_size close after this"),
+	KEY("pool.max_lifetime", CONFIG_MSEC, pool_max_lifetime_ms, "60min", CONFIG_RELOAD, 0,
+	    604800000, false, "connections are replaced after this (0: never)"),
+	KEY("pool.trace", CONFIG_BOOL, pool_trace, "false", CONFIG_RELOAD, 0, 0, false,
+	    "log every store call at debug level"),
+	KEY("records.max_page_size", CONFIG_UINT, max_page_size, "1000", CONFIG_RESTART, 1, 1000000,
+	    false, "largest page of a data list (the query's limit; also the default)"),
 };
 
 const struct config_key *config_keys(size_t *ret_n)

@@ -40,6 +40,14 @@ struct config {
 	size_t max_file_bytes;
 	char *api_token;
 	char *read_token;
+	unsigned pool_min_size;
+	unsigned pool_max_size;
+	uint64_t pool_acquire_timeout_ms;
+	uint64_t pool_connect_timeout_ms;
+	uint64_t pool_idle_timeout_ms;
+	uint64_t pool_max_lifetime_ms;
+	bool pool_trace;
+	unsigned max_page_size;
 };
 
 struct config_key {

@@ -17,11 +17,13 @@
 #include "api/http.h"
 #include "api/metrics.h"
 #include "api/registry.h"
+#include "api/stores.h"
 #include "base/alloc.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "base/socket-util.h"
 #include "base/strutil.h"
+#include "connectors/connector.h"
 #include "daemon/daemon-config.h"
 #include "daemon/loop.h"
 #include "daemon/notify.h"
@@ -35,7 +37,9 @@ struct daemon {
 	struct registry *registry;
 	struct watch *watch;
 	struct event_bus *events;
+	struct store_table *stores;
 	int heartbeat_fd;
+	int janitor_fd;
 	int signal_fd;
 	int watchdog_fd;
 };
@@ -174,6 +178,18 @@ static int load_config(struct config *ret)
 }
 
 /* SIGHUP: a new configuration from the same sources; the old one stays when that fails. */
+static void store_options_from_config(const struct config *cfg, struct store_options *ret)
+{
+	pool_config_init(&ret->pool);
+	ret->pool.min_size = MIN(cfg->pool_min_size, cfg->pool_max_size);
+	ret->pool.max_size = cfg->pool_max_size;
+	ret->pool.connect_timeout = cfg->pool_connect_timeout_ms * USEC_PER_MSEC;
+	ret->pool.idle_timeout = cfg->pool_idle_timeout_ms * USEC_PER_MSEC;
+	ret->pool.max_lifetime = cfg->pool_max_lifetime_ms * USEC_PER_MSEC;
+	ret->pool.trace = cfg->pool_trace;
+	ret->acquire_timeout = cfg->pool_acquire_timeout_ms * USEC_PER_MSEC;
+}
+
 static void reload_config(struct daemon *d)
 {
 	struct config next;
@@ -197,6 +213,11 @@ static void reload_config(struct daemon *d)
 		struct model_set_limits lim = { .max_models = PROJECT_MAX_MODELS_DEFAULT,
 						.max_file_bytes = d->cfg.max_file_bytes };
 		registry_set_limits(d->registry, &lim);
+	}
+	if (d->stores) {
+		struct store_options so;
+		store_options_from_config(&d->cfg, &so);
+		store_table_set_options(d->stores, &so);
 	}
 }
 
@@ -250,6 +271,14 @@ static void reload_models(struct daemon *d, char *const *changed, size_t n_chang
 		return;
 	}
 	metrics_registry_reload();
+	if (d->stores) {
+		struct snapshot *snap = registry_snapshot(d->registry);
+		r = store_table_sync(d->stores, snap);
+		snapshot_unref(snap);
+		if (r < 0)
+			log_error_errno(r, "cannot set up the models' stores: %m; keeping the "
+					   "previous ones");
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct snapshot *snap;
 		struct model_state *m;
@@ -356,6 +385,48 @@ static int on_heartbeat(struct loop *l, int fd, uint32_t events, void *userdata)
 }
 
 /* Every 15 s a comment line on each event stream, so idle proxies keep it open. */
+static void on_store_change(const char *model, const char *datastore, bool up, const char *error,
+			    void *userdata)
+{
+	struct daemon *d = userdata;
+
+	if (up)
+		log_info("model '%s': the %s store is reachable again", model, datastore);
+	else
+		log_warning("model '%s': the %s store is down: %s", model, datastore,
+			    error ? error : "");
+	if (d->events)
+		(void)event_bus_publish(d->events, up ? "store.up" : "store.down",
+					json_pack("{s:s, s:s, s:s?}", "model", model, "datastore",
+						  datastore, "error", up ? NULL : error));
+}
+
+static int on_janitor(struct loop *l, int fd, uint32_t events, void *userdata)
+{
+	struct daemon *d = userdata;
+	uint64_t ticks;
+
+	(void)l;
+	(void)events;
+	if (read(fd, &ticks, sizeof(ticks)) == sizeof(ticks) && d->stores)
+		store_table_janitor(d->stores, now_usec(CLOCK_MONOTONIC), on_store_change, d);
+	return 0;
+}
+
+/* The pools' housekeeping: idle connections closed, min_size kept open, a store that went
+ * down or came back noticed (and announced) within about a second. */
+static int setup_janitor(struct daemon *d)
+{
+	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+
+	d->janitor_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->janitor_fd < 0)
+		return -errno;
+	if (timerfd_settime(d->janitor_fd, 0, &its, NULL) < 0)
+		return -errno;
+	return loop_add_fd(d->loop, d->janitor_fd, EPOLLIN, on_janitor, d);
+}
+
 static int setup_heartbeat(struct daemon *d)
 {
 	struct itimerspec its = { .it_interval = { 15, 0 }, .it_value = { 15, 0 } };
@@ -438,6 +509,15 @@ static int run(struct daemon *d)
 		if (r < 0)
 			return log_error_errno(r, "cannot set up the event stream: %m");
 	}
+	{
+		struct store_options so;
+		store_options_from_config(&d->cfg, &so);
+		r = store_table_new(&so, &d->stores);
+		if (r >= 0)
+			r = setup_janitor(d);
+		if (r < 0)
+			return log_error_errno(r, "cannot set up the stores: %m");
+	}
 	r = watch_new(d->cfg.project, d->cfg.debounce_ms * 1000, on_files_changed, d, &d->watch);
 	if (r >= 0)
 		r = watch_attach(d->watch, d->loop);
@@ -462,6 +542,8 @@ static int run(struct daemon *d)
 		.project_dir = d->cfg.project,
 		.max_file_bytes = d->cfg.max_file_bytes,
 		.events = d->events,
+		.stores = d->stores,
+		.max_page_size = d->cfg.max_page_size,
 	};
 	r = http_server_start(&ho, &d->http);
 	if (r < 0) {
@@ -487,7 +569,9 @@ static int run(struct daemon *d)
 
 int main(int argc, char **argv)
 {
-	struct daemon d = { .signal_fd = -1, .watchdog_fd = -1, .heartbeat_fd = -1 };
+	struct daemon d = {
+		.signal_fd = -1, .watchdog_fd = -1, .heartbeat_fd = -1, .janitor_fd = -1
+	};
 	int r;
 
 	log_open("persistd");
@@ -508,12 +592,22 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return EXIT_FAILURE;
 	log_set_max_level(d.cfg.log_level);
+	/* The client libraries' process-wide set-up, before any thread exists. */
+	r = connector_global_init();
+	if (r < 0) {
+		log_error_errno(r, "cannot initialise the store connectors: %m");
+		config_release(&d.cfg);
+		return EXIT_FAILURE;
+	}
 
 	r = run(&d);
 
 	d.watch = watch_free(d.watch);
 	d.registry = registry_free(d.registry);
+	d.stores = store_table_free(d.stores);
 	d.events = event_bus_free(d.events);
+	if (d.janitor_fd >= 0)
+		(void)close(d.janitor_fd);
 	if (d.heartbeat_fd >= 0)
 		(void)close(d.heartbeat_fd);
 	d.loop = loop_free(d.loop);
@@ -521,6 +615,7 @@ int main(int argc, char **argv)
 		(void)close(d.signal_fd);
 	if (d.watchdog_fd >= 0)
 		(void)close(d.watchdog_fd);
+	connector_global_cleanup();
 	config_release(&d.cfg);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -20,10 +20,11 @@ static void test_errno_table(void **state)
 	} cases[] = {
 		{ -EINVAL, 400 },     { -EACCES, 403 },	      { -EPERM, 403 },
 		{ -ENOENT, 404 },     { -EEXIST, 409 },	      { -EMSGSIZE, 413 },
-		{ -EBADMSG, 422 },    { -EOPNOTSUPP, 501 },   { -ECONNREFUSED, 502 },
-		{ -ECONNRESET, 502 }, { -EHOSTUNREACH, 502 }, { -EBUSY, 503 },
-		{ -ENOMEM, 503 },     { -EAGAIN, 503 },	      { -ETIMEDOUT, 504 },
-		{ -EIO, 500 },	      { -ENOSPC, 500 },	      { 0, 500 },
+		{ -EBADMSG, 422 },    { -EOPNOTSUPP, 501 },   { -ECONNREFUSED, 503 },
+		{ -ECONNRESET, 503 }, { -EHOSTUNREACH, 503 }, { -EBUSY, 503 },
+		{ -ENOMEM, 503 },     { -EAGAIN, 503 },	      { -ETIMEDOUT, 503 },
+		{ -ENOLINK, 422 },    { -EIO, 500 },	      { -ENOSPC, 500 },
+		{ 0, 500 },
 	};
 	(void)state;
 

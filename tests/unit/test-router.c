@@ -47,6 +47,35 @@ static void test_parameters(void **state)
 	assert_int_equal(route_match("/models/{m}", "/models/a/b", p, &n), 0);
 }
 
+static void test_rest_parameter(void **state)
+{
+	static const char pat[] = "/models/{m}/data/{r}/{k...}";
+	char *p[ROUTE_MAX_PARAMS];
+	unsigned n = 0;
+	(void)state;
+
+	assert_int_equal(route_match(pat, "/models/shop/data/users/7", p, &n), 1);
+	assert_int_equal(n, 3);
+	assert_string_equal(p[2], "7");
+	free_params(p, n);
+
+	assert_int_equal(route_match(pat, "/models/shop/data/items/a/2/x", p, &n), 1);
+	assert_int_equal(n, 5);
+	assert_string_equal(p[2], "a");
+	assert_string_equal(p[3], "2");
+	assert_string_equal(p[4], "x");
+	free_params(p, n);
+
+	/* at least one segment, none empty, no trailing slash */
+	assert_int_equal(route_match(pat, "/models/shop/data/users", p, &n), 0);
+	assert_int_equal(route_match(pat, "/models/shop/data/users/", p, &n), 0);
+	assert_int_equal(route_match(pat, "/models/shop/data/users/a//b", p, &n), 0);
+	assert_int_equal(route_match(pat, "/models/shop/data/users/a/", p, &n), 0);
+	/* more segments than parameters fit: no match rather than a cut key */
+	assert_int_equal(
+		route_match(pat, "/models/m/data/r/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15", p, &n), 0);
+}
+
 static void test_oom_in_params(void **state)
 {
 	char *p[ROUTE_MAX_PARAMS];
@@ -79,9 +108,8 @@ static void test_table_is_well_formed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_literal_paths),
-		cmocka_unit_test(test_parameters),
-		cmocka_unit_test(test_oom_in_params),
+		cmocka_unit_test(test_literal_paths),	     cmocka_unit_test(test_parameters),
+		cmocka_unit_test(test_rest_parameter),	     cmocka_unit_test(test_oom_in_params),
 		cmocka_unit_test(test_table_is_well_formed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
