@@ -64,6 +64,7 @@ struct conn {
 	struct pool *pool; /* borrowed; NULL outside a pool */
 	usec_t created, last_used; /* CLOCK_MONOTONIC */
 	bool broken; /* set by the backend: the pool destroys it instead of reusing it */
+	bool suspect; /* set by the pool: another connection broke, ping this one before reuse */
 	struct list_head node; /* the pool's idle or busy list */
 };
 

@@ -202,7 +202,8 @@ int pool_acquire(struct pool *p, usec_t timeout, struct conn **ret)
 			struct conn *c = list_entry(p->idle.next, struct conn, node);
 			bool expired = p->config.max_lifetime &&
 				       elapsed(t, c->created) >= p->config.max_lifetime;
-			bool check = elapsed(t, c->last_used) >= p->config.check_delay;
+			bool check =
+				c->suspect || elapsed(t, c->last_used) >= p->config.check_delay;
 
 			list_del(&c->node);
 			p->n_idle--;
@@ -215,6 +216,7 @@ int pool_acquire(struct pool *p, usec_t timeout, struct conn **ret)
 				r = 0;
 			if (!expired && r >= 0) {
 				c->last_used = t;
+				c->suspect = false;
 				pool_ref(p);
 				*ret = c;
 				return 0;
@@ -297,6 +299,14 @@ void pool_release(struct conn *c)
 	pthread_mutex_lock(&p->lock);
 	list_del(&c->node);
 	p->n_busy--;
+	if (c->broken) {
+		/* A lost session usually means the store restarted or the network dropped: the
+		 * idle connections are likely dead too, so each is pinged before its next use
+		 * instead of failing a request. */
+		struct list_head *pos;
+		list_for_each(pos, &p->idle)
+			list_entry(pos, struct conn, node)->suspect = true;
+	}
 	if (why) {
 		p->size--;
 		p->closed++;

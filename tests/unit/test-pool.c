@@ -253,6 +253,38 @@ static void test_broken_destroyed(void **state)
 	pool_unref(p);
 }
 
+/* One connection found broken makes the idle ones suspect: each is pinged before its next use,
+ * even inside check_delay, so a store restart costs one failed request, not one per
+ * connection. */
+static void test_broken_makes_idle_suspect(void **state)
+{
+	struct pool *p = new_pool(0, 3);
+	struct conn *a = NULL, *b = NULL, *c = NULL;
+	(void)state;
+
+	assert_int_equal(pool_acquire(p, 0, &a), 0);
+	assert_int_equal(pool_acquire(p, 0, &b), 0);
+	assert_int_equal(pool_acquire(p, 0, &c), 0);
+	pool_release(b);
+	pool_release(c);
+	assert_int_equal(atomic_load(&fake_pings), 0);
+	a->broken = true;
+	pool_release(a);
+	/* the dead idle ones are found by their ping and replaced by a fresh connection */
+	atomic_store(&fake_ping_fails, 1);
+	assert_int_equal(pool_acquire(p, 0, &a), 0);
+	assert_int_equal(atomic_load(&fake_pings), 2);
+	assert_int_equal(((struct fake_conn *)a)->id, 4);
+	atomic_store(&fake_ping_fails, 0);
+	pool_release(a);
+	/* a healthy reused connection is not pinged again */
+	assert_int_equal(pool_acquire(p, 0, &a), 0);
+	assert_int_equal(atomic_load(&fake_pings), 2);
+	pool_release(a);
+	pool_unref(p);
+	assert_int_equal(atomic_load(&fake_live), 0);
+}
+
 static void test_store_down_backoff(void **state)
 {
 	struct pool *p = new_pool(0, 2);
@@ -450,6 +482,7 @@ int main(void)
 		cmocka_unit_test_setup(test_busy, reset_fake),
 		cmocka_unit_test_setup(test_waiter_wakes, reset_fake),
 		cmocka_unit_test_setup(test_broken_destroyed, reset_fake),
+		cmocka_unit_test_setup(test_broken_makes_idle_suspect, reset_fake),
 		cmocka_unit_test_setup(test_store_down_backoff, reset_fake),
 		cmocka_unit_test_setup(test_health_check, reset_fake),
 		cmocka_unit_test_setup(test_janitor, reset_fake),
