@@ -17,6 +17,7 @@ static const struct cli_command commands[] = {
 	{ "build", cmd_build, "generate the clients of the models bound in Ballerina.toml" },
 	{ "check", cmd_check, "validate every model and print its diagnostics" },
 	{ "migrate", cmd_migrate, "write a schema migration from the previous model version" },
+	{ "push", cmd_push, "create a model's tables in the SQL store it is bound to" },
 	{ NULL, NULL, NULL },
 };
 
