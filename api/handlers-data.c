@@ -338,7 +338,8 @@ static int body_json(struct request *req, json_t **ret)
 					    "the body is empty; send a JSON record");
 		return -ECANCELED;
 	}
-	j = json_loadb(req->body.buf, req->body.len, JSON_REJECT_DUPLICATES, &err);
+	j = json_loadb(req->body.buf, req->body.len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+		       &err);
 	if (!j) {
 		char detail[300];
 		(void)snprintf(detail, sizeof(detail), "not JSON: %s (at byte %d)", err.text,

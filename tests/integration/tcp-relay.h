@@ -22,6 +22,7 @@ struct tcp_relay {
 	int port, target_port;
 	int listen_fd;
 	atomic_bool running;
+	atomic_bool paused; /* accepted connections are closed at once: a store that is down */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	int fds[RELAY_MAX_PIPES * 2]; /* open pipe ends, -1 when free */
@@ -106,6 +107,10 @@ static inline void *relay_main(void *arg)
 		a = accept(r->listen_fd, NULL, NULL);
 		if (a < 0)
 			continue;
+		if (atomic_load(&r->paused)) {
+			close(a);
+			continue;
+		}
 		b = socket(AF_INET, SOCK_STREAM, 0);
 		to.sin_port = htons((uint16_t)r->target_port);
 		to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -181,6 +186,24 @@ static inline int relay_up(struct tcp_relay *r)
 		return -EIO;
 	}
 	return 0;
+}
+
+/* Keep the port but act like a store that went down: cut every relayed connection and close
+ * new ones at once (unlike relay_down(), the port is never released, so relay_resume() cannot
+ * race another socket for it). */
+static inline void relay_pause(struct tcp_relay *r)
+{
+	atomic_store(&r->paused, true);
+	pthread_mutex_lock(&r->lock);
+	for (int i = 0; i < RELAY_MAX_PIPES * 2; i++)
+		if (r->fds[i] >= 0)
+			(void)shutdown(r->fds[i], SHUT_RDWR);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static inline void relay_resume(struct tcp_relay *r)
+{
+	atomic_store(&r->paused, false);
 }
 
 /* Stop listening and cut every relayed connection. */
