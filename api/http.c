@@ -406,6 +406,23 @@ static int check_auth(struct http_server *s, struct request *req)
 	return -EACCES;
 }
 
+/* A caller's X-Request-Id of 1..64 characters from [A-Za-z0-9._:-] becomes the request's id,
+ * so one id follows a request through a proxy, persistd's log and the reply; anything else
+ * (it would land in the log) is ignored and a fresh id is used. */
+static void request_id_init(struct request *req)
+{
+	const char *given = request_header(req, "X-Request-Id");
+	size_t n = given ? strlen(given) : 0;
+
+	if (n > 0 && n < sizeof(req->id_str) &&
+	    strspn(given, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-") ==
+		    n) {
+		memcpy(req->id_str, given, n + 1);
+		return;
+	}
+	(void)snprintf(req->id_str, sizeof(req->id_str), "%016" PRIx64, req->id);
+}
+
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 				      const char *method, const char *version,
 				      const char *upload_data, size_t *upload_data_size,
@@ -429,7 +446,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 		p->req.url = url;
 		p->req.started = now_usec(CLOCK_MONOTONIC);
 		p->req.id = s->id_base + atomic_fetch_add(&s->next_id, 1);
-		(void)snprintf(p->req.id_str, sizeof(p->req.id_str), "%016" PRIx64, p->req.id);
+		request_id_init(&p->req);
 		buf_init(&p->req.body, s->opts.max_body_bytes);
 		if (s->opts.registry)
 			p->req.snap = registry_snapshot(s->opts.registry);

@@ -21,7 +21,7 @@ struct request {
 	struct MHD_Connection *conn;
 	struct http_server *server;
 	uint64_t id;
-	char id_str[17];
+	char id_str[65]; /* the client's X-Request-Id when it sent a usable one, else ours */
 	const char *method; /* borrowed from MHD, valid for the request's life */
 	const char *url; /* path as MHD decoded it, without the query string */
 	struct buf body; /* capped at the server's max_body_bytes */

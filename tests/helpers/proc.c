@@ -169,6 +169,20 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/* The value of line when it is the header name (given with ": "), cut to fit out. */
+static void copy_header(const char *line, const char *name, char *out, size_t size)
+{
+	size_t len = strlen(name), k;
+
+	if (strncasecmp(line, name, len) != 0)
+		return;
+	k = strlen(line + len);
+	if (k >= size)
+		k = size - 1;
+	memcpy(out, line + len, k);
+	out[k] = '\0';
+}
+
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	struct http_result *r = userdata;
@@ -180,20 +194,10 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
 	line[l] = '\0';
 	while (l > 0 && (line[l - 1] == '\r' || line[l - 1] == '\n'))
 		line[--l] = '\0';
-	if (strncasecmp(line, "ETag: ", 6) == 0) {
-		size_t k = strlen(line + 6);
-		if (k >= sizeof(r->etag))
-			k = sizeof(r->etag) - 1;
-		memcpy(r->etag, line + 6, k);
-		r->etag[k] = '\0';
-	}
-	if (strncasecmp(line, "Allow: ", 7) == 0) {
-		size_t k = strlen(line + 7);
-		if (k >= sizeof(r->allow))
-			k = sizeof(r->allow) - 1;
-		memcpy(r->allow, line + 7, k);
-		r->allow[k] = '\0';
-	}
+	copy_header(line, "ETag: ", r->etag, sizeof(r->etag));
+	copy_header(line, "Allow: ", r->allow, sizeof(r->allow));
+	copy_header(line, "X-Request-Id: ", r->request_id, sizeof(r->request_id));
+	copy_header(line, "X-Next-Offset: ", r->next_offset, sizeof(r->next_offset));
 	return n;
 }
 

@@ -18,6 +18,8 @@ struct http_result {
 	char content_type[128];
 	char allow[128];
 	char etag[64];
+	char request_id[80];
+	char next_offset[32];
 };
 
 /* Copy examples/<name> (from $abs_top_srcdir) into a new temporary directory, so a test's

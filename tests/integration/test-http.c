@@ -86,6 +86,28 @@ static void test_healthz(void **state)
 	json_decref(j);
 }
 
+/* A usable X-Request-Id is adopted and echoed; anything else gets a fresh id. */
+static void test_request_id(void **state)
+{
+	static const char *const mine[] = { "X-Request-Id: trace-42.a:b_c", NULL };
+	static const char *const bad[] = { "X-Request-Id: evil id\twith spaces", NULL };
+	struct http_result h;
+	char url[128];
+	(void)state;
+
+	url_for(url, sizeof(url), &daemon_proc, "/healthz");
+	assert_int_equal(http_request("GET", url, NULL, 0, mine, &h), 0);
+	assert_string_equal(h.request_id, "trace-42.a:b_c");
+	http_result_release(&h);
+	assert_int_equal(http_request("GET", url, NULL, 0, bad, &h), 0);
+	assert_int_equal(strlen(h.request_id), 16);
+	assert_int_equal(strspn(h.request_id, "0123456789abcdef"), 16);
+	http_result_release(&h);
+	assert_int_equal(http_request("GET", url, NULL, 0, NULL, &h), 0);
+	assert_int_equal(strlen(h.request_id), 16);
+	http_result_release(&h);
+}
+
 static void test_version(void **state)
 {
 	json_t *j = get_json("/version", 200, "application/json");
@@ -404,6 +426,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_healthz),
 		cmocka_unit_test(test_version),
+		cmocka_unit_test(test_request_id),
 		cmocka_unit_test(test_unknown_route_is_404_problem),
 		cmocka_unit_test(test_wrong_method_is_405_with_allow),
 		cmocka_unit_test(test_body_limit),
