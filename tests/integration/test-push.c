@@ -304,6 +304,7 @@ static void test_push_postgresql(void **state)
 {
 	char err[4096];
 	(void)state;
+	(void)err; /* unused without the server's connector */
 
 #if ENABLE_POSTGRESQL
 	if (!have_pg)
@@ -341,6 +342,7 @@ static void test_push_mysql(void **state)
 {
 	char err[4096];
 	(void)state;
+	(void)err; /* unused without the server's connector */
 
 #if ENABLE_MYSQL
 	if (!have_mysql)
