@@ -29,6 +29,9 @@ const struct connector_ops *const connector_table[] = {
 #if ENABLE_MYSQL
 	&mysql_ops,
 #endif
+#if ENABLE_REDIS
+	&redis_ops,
+#endif
 	NULL,
 };
 

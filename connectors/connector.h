@@ -196,6 +196,9 @@ extern const struct connector_ops postgresql_ops;
 #if ENABLE_MYSQL
 extern const struct connector_ops mysql_ops;
 #endif
+#if ENABLE_REDIS
+extern const struct connector_ops redis_ops;
+#endif
 
 /* The compiled-in backends, NULL-terminated. */
 extern const struct connector_ops *const connector_table[];
