@@ -31,7 +31,11 @@
  *
  * Error texts are upstream Redis ones (§3.2, §3.3): NotFound names the full Redis key
  * ('Employee:E1'), a duplicate insert gives the Redis AlreadyExists form with the number of keys
- * found, a missing or already linked parent the association ConstraintViolation text. */
+ * found, a missing or already linked parent the association ConstraintViolation text.
+ *
+ * Reads never write outside cache mode: a set member whose hash is gone is skipped, not removed
+ * as upstream's reader does (§5.3), since with upstream's non-atomic insert that hash may be
+ * about to appear. Needs Redis 6 or later (SCAN ... TYPE). */
 #include "config.h"
 
 #include <assert.h>
