@@ -92,6 +92,12 @@ static int data_target_get(struct request *req, bool with_entity, struct data_ta
 	int r;
 
 	*t = (struct data_target){ 0 };
+	for (unsigned i = 0; i < req->n_params; i++)
+		if (!utf8_is_valid(req->params[i])) {
+			(void)request_reply_problem(req, 400, "bad_request", "invalid path",
+						    "the path is not valid UTF-8");
+			return -ECANCELED;
+		}
 	r = lookup_model(req, &t->m);
 	if (r < 0) {
 		if (!req->replied)
@@ -220,6 +226,11 @@ static int parse_query_arg(const char *key, const char *value, void *userdata)
 {
 	struct query_args *a = userdata;
 	int r;
+
+	if (!utf8_is_valid(key) || !utf8_is_valid(value)) {
+		(void)snprintf(a->err, sizeof(a->err), "the query string is not valid UTF-8");
+		return -EINVAL;
+	}
 
 	if (streq(key, "fields")) {
 		r = query_parse_fields(a->q, value);

@@ -193,6 +193,9 @@ int handle_model_source_put(struct request *req)
 	if (memchr(req->body.buf, '\0', req->body.len))
 		return request_reply_problem(req, 400, "bad_request", "invalid model text",
 					     "a model file cannot contain NUL bytes");
+	if (!utf8_is_valid(req->body.buf))
+		return request_reply_problem(req, 400, "bad_request", "invalid model text",
+					     "a model file must be UTF-8 text");
 	r = read_source(req, m, &cur);
 	if (r < 0 && r != -ENOENT)
 		return r;

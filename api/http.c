@@ -72,6 +72,64 @@ const char *request_query(struct request *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* In place: "%2F" → '/', "%25" → '%', the two escapes the server's first pass leaves (see
+ * unescape_keep_separators). */
+void http_decode_kept_escapes(char *s)
+{
+	char *w = s;
+
+	for (char *r = s; *r; r++) {
+		if (r[0] == '%' && r[1] == '2' && (r[2] == 'F' || r[2] == 'f')) {
+			*w++ = '/';
+			r += 2;
+		} else if (r[0] == '%' && r[1] == '2' && r[2] == '5') {
+			*w++ = '%';
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The server's unescaping of the path and the query arguments. Three escapes stay as they are:
+ * %00, so a NUL never cuts a name short ("users%00.bal" is not "users"); %2F, so an encoded
+ * '/' inside one path segment (a key value) does not split it; and %25, so the second pass
+ * that decodes %2F cannot be fooled by "%252F". Route parameters and query arguments get that
+ * second pass (http_decode_kept_escapes). */
+static size_t unescape_keep_separators(void *cls, struct MHD_Connection *c, char *s)
+{
+	char *w = s;
+
+	(void)cls;
+	(void)c;
+	for (char *r = s; *r; r++) {
+		int hi, lo;
+		if (r[0] == '%' && (hi = hex_value(r[1])) >= 0 && (lo = hex_value(r[2])) >= 0) {
+			int v = hi * 16 + lo;
+			if (v != 0 && v != '/' && v != '%') {
+				*w++ = (char)v;
+				r += 2;
+				continue;
+			}
+		}
+		*w++ = *r;
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
 struct query_each_ctx {
 	request_query_fn *fn;
 	void *userdata;
@@ -82,9 +140,18 @@ static enum MHD_Result query_each_one(void *cls, enum MHD_ValueKind kind, const 
 				      const char *value)
 {
 	struct query_each_ctx *ctx = cls;
+	char *k = mem_strdup(key), *v = mem_strdup(value ? value : "");
 
 	(void)kind;
-	ctx->r = ctx->fn(key, value ? value : "", ctx->userdata);
+	if (!k || !v) {
+		ctx->r = -ENOMEM;
+	} else {
+		http_decode_kept_escapes(k);
+		http_decode_kept_escapes(v);
+		ctx->r = ctx->fn(k, v, ctx->userdata);
+	}
+	mem_free(k);
+	mem_free(v);
 	return ctx->r < 0 ? MHD_NO : MHD_YES;
 }
 
@@ -389,8 +456,14 @@ static int check_auth(struct http_server *s, struct request *req)
 		return 0;
 	if (streq(req->url, "/healthz"))
 		return 0;
+	/* The dashboard's own files hold no data; the page asks for the token itself. */
+	if (readonly && (streq(req->url, "/") || strncmp(req->url, "/assets/", 8) == 0))
+		return 0;
 	h = request_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
 	tok = h && strncasecmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
+	/* A browser's EventSource cannot send headers: GET /events may carry ?access_token=. */
+	if (!tok && readonly && streq(req->url, "/events"))
+		tok = request_query(req, "access_token");
 	if (tok && s->api_token && token_equal(tok, s->api_token))
 		return 0;
 	if (tok && readonly && s->read_token && token_equal(tok, s->read_token))
@@ -544,6 +617,7 @@ int http_server_start(const struct http_options *opts, struct http_server **ret)
 				  opts->connection_memory_limit, MHD_OPTION_CONNECTION_TIMEOUT,
 				  opts->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
 				  request_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				  MHD_OPTION_UNESCAPE_CALLBACK, unescape_keep_separators, NULL,
 				  MHD_OPTION_END);
 	if (!s->mhd) {
 		mem_free(s->api_token);

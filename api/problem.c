@@ -2,10 +2,12 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <jansson.h>
 
 #include "api/problem.h"
+#include "base/alloc.h"
 #include "base/macro.h"
 #include "connectors/connector.h"
 
@@ -99,6 +101,35 @@ const char *http_reason_phrase(unsigned status)
 	}
 }
 
+/* text as a JSON string; bytes that are not UTF-8 (a URL's %ff, a store's message in another
+ * encoding) are percent-encoded, so the problem is never lost to one bad byte. */
+static json_t *json_text(const char *text)
+{
+	json_t *j = json_string(text);
+	char *out, *w;
+
+	if (j || !text)
+		return j;
+	out = mem_alloc(strlen(text) * 3 + 1);
+	if (!out)
+		return NULL;
+	w = out;
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		if (*p < 0x80) {
+			*w++ = (char)*p;
+		} else {
+			/* every non-ASCII byte, so a valid sequence is never cut in half */
+			static const char hex[] = "0123456789ABCDEF";
+			*w++ = '%';
+			*w++ = hex[*p >> 4];
+			*w++ = hex[*p & 0xf];
+		}
+	*w = '\0';
+	j = json_string(out);
+	mem_free(out);
+	return j;
+}
+
 json_t *problem_new(unsigned status, const char *code, const char *title, const char *detail,
 		    const char *instance)
 {
@@ -113,9 +144,9 @@ json_t *problem_new(unsigned status, const char *code, const char *title, const 
 		      "code", code);
 	if (!p)
 		return NULL;
-	if (detail && json_object_set_new(p, "detail", json_string(detail)) < 0)
+	if (detail && json_object_set_new(p, "detail", json_text(detail)) < 0)
 		goto fail;
-	if (instance && json_object_set_new(p, "instance", json_string(instance)) < 0)
+	if (instance && json_object_set_new(p, "instance", json_text(instance)) < 0)
 		goto fail;
 	return p;
 fail:

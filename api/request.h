@@ -37,6 +37,10 @@ struct request {
 	struct snapshot *snap;
 };
 
+/* In place: "%2F" → '/' and "%25" → '%', the escapes the server leaves in a path and its query
+ * arguments for the router to split segments first. */
+void http_decode_kept_escapes(char *s);
+
 /* The server's options: project directory, limits. */
 const struct http_options *request_options(const struct request *req);
 

@@ -71,6 +71,7 @@ int route_match(const char *pattern, const char *path, char **params, unsigned *
 						mem_free(params[--n]);
 					return -ENOMEM;
 				}
+				http_decode_kept_escapes(params[n]);
 			}
 			n++;
 			if (rest && se) {

@@ -30,6 +30,10 @@ _must_check_ _printf_(3, 4) int snprintf_checked(char *buf, size_t size, const c
 
 /* Whole-string decimal parses: no sign for unsigned, no spaces, no trailing bytes.
  * -EINVAL for a malformed string, -ERANGE when out of range. */
+/* Whether s (NUL-terminated) is well-formed UTF-8: no overlong forms, no surrogates, nothing
+ * above U+10FFFF. */
+bool utf8_is_valid(const char *s);
+
 _must_check_ int safe_atou64(const char *s, uint64_t *ret);
 _must_check_ int safe_atoi64(const char *s, int64_t *ret);
 _must_check_ int safe_atou(const char *s, unsigned *ret);

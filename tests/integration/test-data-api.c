@@ -661,6 +661,14 @@ static void test_errors(void **state)
 	expect_json("GET", p, NULL, 200, "{\"deptNo\":\"Q'1\",\"deptName\":\"a\\\"b'c;--\"}");
 	expect_json("DELETE", p, NULL, 200, "{\"deptNo\":\"Q'1\",\"deptName\":\"a\\\"b'c;--\"}");
 
+	/* a key holding '/' and '%' travels percent-encoded in one segment */
+	data_path(p, sizeof(p), s, "departments");
+	expect_json("POST", p, "{\"deptNo\":\"a/b%c\",\"deptName\":\"slash\"}", 201, "[\"a/b%c\"]");
+	data_path(p, sizeof(p), s, "departments/a%2Fb%25c");
+	expect_json("DELETE", p, NULL, 200, "{\"deptNo\":\"a/b%c\",\"deptName\":\"slash\"}");
+	data_path(p, sizeof(p), s, "departments?deptNo=eq.a%2Fb");
+	expect_json("GET", p, NULL, 200, "[]");
+
 	/* unknown resources and models */
 	data_path(p, sizeof(p), s, "managers");
 	expect_problem("GET", p, NULL, 404, "resource_not_found", NULL);

@@ -66,6 +66,13 @@ static void test_rest_parameter(void **state)
 	assert_string_equal(p[4], "x");
 	free_params(p, n);
 
+	/* the escapes the server leaves are decoded in the parameter, after the split */
+	assert_int_equal(route_match(pat, "/models/shop/data/users/a%2Fb/c%2f%252F", p, &n), 1);
+	assert_int_equal(n, 4);
+	assert_string_equal(p[2], "a/b");
+	assert_string_equal(p[3], "c/%2F");
+	free_params(p, n);
+
 	/* at least one segment, none empty, no trailing slash */
 	assert_int_equal(route_match(pat, "/models/shop/data/users", p, &n), 0);
 	assert_int_equal(route_match(pat, "/models/shop/data/users/", p, &n), 0);

@@ -68,10 +68,28 @@ static void test_listen_addresses(void **state)
 	assert_int_equal(listen_addr_parse(":80", &a), -EINVAL);
 }
 
+static void test_utf8(void **state)
+{
+	(void)state;
+	assert_true(utf8_is_valid(""));
+	assert_true(utf8_is_valid("plain ascii"));
+	assert_true(utf8_is_valid("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80"));
+	assert_true(utf8_is_valid("\xf4\x8f\xbf\xbf")); /* U+10FFFF */
+	assert_false(utf8_is_valid("\xff"));
+	assert_false(utf8_is_valid("\x80"));
+	assert_false(utf8_is_valid("\xc3")); /* cut short */
+	assert_false(utf8_is_valid("\xc0\xaf")); /* overlong '/' */
+	assert_false(utf8_is_valid("\xe0\x80\xaf")); /* overlong '/' */
+	assert_false(utf8_is_valid("\xed\xa0\x80")); /* surrogate U+D800 */
+	assert_false(utf8_is_valid("\xf4\x90\x80\x80")); /* above U+10FFFF */
+	assert_false(utf8_is_valid("ok\xe2\x82"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_prefix_suffix),
 		cmocka_unit_test(test_listen_addresses),
 	};
