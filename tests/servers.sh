@@ -12,6 +12,9 @@
 # A server whose binaries are missing is left out, and the tests that need it skip (exit 77).
 set -u
 
+# Distinctive, so tests/check-secrets.sh can tell a leaked password from the word "persist".
+test_password='pw-Sx7q-TEST-9c1e4'
+
 cmd=${1:-}
 dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
@@ -77,13 +80,13 @@ start_pg() {
 		start >/dev/null || { log "PostgreSQL failed to start:"; cat "$dir/pg/server.log" >&2; return 1; }
 	echo "$bin" >"$dir/pg/bindir"
 	as_owner "$bin/psql" -h "$dir/pg" -p "$port" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 \
-		-c "CREATE ROLE persist LOGIN SUPERUSER PASSWORD 'persist'" \
+		-c "CREATE ROLE persist LOGIN SUPERUSER PASSWORD '$test_password'" \
 		-c "CREATE DATABASE persist OWNER persist" >/dev/null || return 1
 	cat >>"$dir/env" <<EOT
 PERSISTD_TEST_PG_HOST=127.0.0.1
 PERSISTD_TEST_PG_PORT=$port
 PERSISTD_TEST_PG_USER=persist
-PERSISTD_TEST_PG_PASSWORD=persist
+PERSISTD_TEST_PG_PASSWORD=$test_password
 PERSISTD_TEST_PG_SOCKET_DIR=$dir/pg
 EOT
 	log "PostgreSQL on 127.0.0.1:$port"
@@ -123,8 +126,8 @@ start_mysql() {
 	wait_for 60 "$client" --no-defaults -S "$dir/mysql/sock" -uroot -e 'SELECT 1' ||
 		{ log "MariaDB failed to start:"; cat "$dir/mysql/server.log" >&2; return 1; }
 	"$client" --no-defaults -S "$dir/mysql/sock" -uroot -e "
-		CREATE USER 'persist'@'127.0.0.1' IDENTIFIED BY 'persist';
-		CREATE USER 'persist'@'localhost' IDENTIFIED BY 'persist';
+		CREATE USER 'persist'@'127.0.0.1' IDENTIFIED BY '$test_password';
+		CREATE USER 'persist'@'localhost' IDENTIFIED BY '$test_password';
 		GRANT ALL PRIVILEGES ON *.* TO 'persist'@'127.0.0.1' WITH GRANT OPTION;
 		GRANT ALL PRIVILEGES ON *.* TO 'persist'@'localhost' WITH GRANT OPTION;
 		CREATE DATABASE persist;" || return 1
@@ -132,7 +135,7 @@ start_mysql() {
 PERSISTD_TEST_MYSQL_HOST=127.0.0.1
 PERSISTD_TEST_MYSQL_PORT=$port
 PERSISTD_TEST_MYSQL_USER=persist
-PERSISTD_TEST_MYSQL_PASSWORD=persist
+PERSISTD_TEST_MYSQL_PASSWORD=$test_password
 PERSISTD_TEST_MYSQL_SOCKET=$dir/mysql/sock
 EOT
 	log "MariaDB on 127.0.0.1:$port"
