@@ -1,7 +1,7 @@
 /* persist push [--model <m>] [--drop-existing] [--layout file|directory]: apply a model's DDL
  * (the statements of its script.sql) to the SQL store its [[tool.persist]] binding names, with
- * the connection settings of that binding's Config.toml section, in one transaction. The same
- * work as POST /models/{m}/push (API.md §3). */
+ * the connection settings of that binding's Config.toml section, in one transaction (MySQL
+ * commits each CREATE TABLE on its own). The same work as POST /models/{m}/push (API.md §3). */
 #include "config.h"
 
 #include <errno.h>
@@ -38,8 +38,9 @@ static void help(void)
 		"[[tool.persist]] entry in Ballerina.toml (mysql or postgresql), with the\n"
 		"connection settings of the entry's targetModule section in Config.toml (or the\n"
 		"files in BAL_CONFIG_FILES).\n\n"
-		"A table of the model that exists already stops the push and changes nothing;\n"
-		"--drop-existing drops the model's tables first, with every row in them.\n");
+		"A table of the model that exists already stops the push (on PostgreSQL nothing\n"
+		"is changed; MySQL commits each CREATE TABLE, so the tables created before it\n"
+		"stay); --drop-existing drops the model's tables first, with every row in them.\n");
 }
 
 _printf_(1, 2) static void push_error(const char *fmt, ...)
@@ -210,18 +211,24 @@ static int push(const char *dir, const struct model_target *t, bool drop_existin
 
 	r = conn_push(c, mf, drop_existing);
 	if (r < 0) {
+		/* PostgreSQL rolls the whole script back; MySQL commits each CREATE TABLE as it
+		 * runs, so the tables before the failing statement stay. */
+		const char *outcome = d == DATASTORE_MYSQL
+					      ? "; MySQL commits each CREATE TABLE, so the tables "
+						"created before it stay"
+					      : "; nothing was changed";
 		char text[128];
 		(void)snprintf(err, sizeof(err), "%s", conn_last_error(c));
 		one_line(err);
 		if (r == -EEXIST)
-			push_error(
-				"a table of the model '%s' exists in %s, nothing was changed%s%s; "
-				"--drop-existing replaces the model's tables (their rows are lost)",
-				t->entry.name, where, err[0] ? ": " : "", err);
+			push_error("a table of the model '%s' exists in %s: %s%s; --drop-existing "
+				   "replaces the model's tables (their rows are lost)",
+				   t->entry.name, where, err[0] ? err : "CREATE TABLE found it",
+				   outcome);
 		else
-			push_error("pushing the model '%s' to %s failed, nothing was changed: %s",
-				   t->entry.name, where,
-				   err[0] ? err : errno_text(r, text, sizeof(text)));
+			push_error("pushing the model '%s' to %s failed: %s%s", t->entry.name,
+				   where, err[0] ? err : errno_text(r, text, sizeof(text)),
+				   outcome);
 		c = conn_close(c);
 		ops->config_free(cfg);
 		return CLI_EXIT_FAILURE;
