@@ -292,6 +292,27 @@ static void test_example_file(void **state)
 	buf_release(&out);
 }
 
+/* persistd(8) describes every key of the table. */
+static void test_man_page_lists_every_key(void **state)
+{
+	const char *top = getenv("top_srcdir");
+	struct buf page = BUF_INIT(1 << 20);
+	char path[1024], want[160];
+	size_t n;
+	const struct config_key *k = config_keys(&n);
+
+	(void)state;
+	(void)snprintf(path, sizeof(path), "%s/man/persistd.8", top ? top : ".");
+	assert_int_equal(read_file_capped(path, 1 << 20, &page), 0);
+	for (size_t i = 0; i < n; i++) {
+		(void)snprintf(want, sizeof(want), "\n.B %s\n", k[i].name);
+		if (!strstr(page.buf, want))
+			print_error("'%s' is missing from man/persistd.8\n", k[i].name);
+		assert_non_null(strstr(page.buf, want));
+	}
+	buf_release(&page);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +322,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_and_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_environment, setup, teardown),
 		cmocka_unit_test(test_every_key_has_a_valid_default),
+		cmocka_unit_test(test_man_page_lists_every_key),
 		cmocka_unit_test_setup_teardown(test_file_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_on_disk, setup, teardown),
