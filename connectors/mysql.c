@@ -35,6 +35,7 @@
 #include "base/strutil.h"
 #include "connectors/connector.h"
 #include "models/ast.h"
+#include "models/introspect.h"
 #include "models/project-config.h"
 
 /* Reads and writes that take longer fail with -ETIMEDOUT. */
@@ -48,6 +49,7 @@ struct my_config {
 struct my_conn {
 	struct conn base;
 	MYSQL *my;
+	const char *database; /* borrowed from the config */
 	bool in_tx;
 	char err[1024];
 };
@@ -207,6 +209,7 @@ static int my_connect(struct conn *c, const void *cfgp, usec_t timeout)
 	(void)mysql_options(mc->my, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
 	if (mysql_real_connect(mc->my, cfg->host, cfg->user, cfg->password, cfg->database,
 			       cfg->port, NULL, CLIENT_FOUND_ROWS | CLIENT_MULTI_STATEMENTS)) {
+		mc->database = cfg->database;
 		return 0;
 	}
 	no = mysql_errno(mc->my);
@@ -929,9 +932,206 @@ static int my_query(struct conn *c, const struct entity *e, const struct query *
 	return 0;
 }
 
+/* ---- introspection (persist pull) ------------------------------------------------------------ */
+
+/* The five row sets of introspection.md §2.1 from information_schema, each for the whole
+ * schema in one statement; the schema name is the only parameter. Names are compared and
+ * ordered as binary strings, so the order does not depend on the server's collation (MySQL 8's
+ * order; MariaDB would sort case-insensitively). */
+static const char my_tables_sql[] =
+	"SELECT DISTINCT t.TABLE_NAME FROM information_schema.TABLES t "
+	"JOIN information_schema.COLUMNS c ON c.TABLE_SCHEMA = t.TABLE_SCHEMA "
+	"AND c.TABLE_NAME = t.TABLE_NAME "
+	"WHERE t.TABLE_SCHEMA = ? AND t.TABLE_TYPE = 'BASE TABLE' "
+	"ORDER BY BINARY t.TABLE_NAME";
+
+static const char my_columns_sql[] =
+	"SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, CHARACTER_MAXIMUM_LENGTH, "
+	"NUMERIC_PRECISION, NUMERIC_SCALE, COLUMN_DEFAULT, IS_NULLABLE, COLUMN_KEY, EXTRA "
+	"FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? "
+	"ORDER BY BINARY TABLE_NAME, ORDINAL_POSITION";
+
+static const char my_fks_sql[] =
+	"SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, "
+	"k.REFERENCED_COLUMN_NAME "
+	"FROM information_schema.KEY_COLUMN_USAGE k "
+	"JOIN information_schema.REFERENTIAL_CONSTRAINTS rc "
+	"ON BINARY rc.CONSTRAINT_NAME = BINARY k.CONSTRAINT_NAME "
+	"AND rc.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND rc.TABLE_NAME = k.TABLE_NAME "
+	"WHERE k.TABLE_SCHEMA = ? AND k.CONSTRAINT_SCHEMA = k.TABLE_SCHEMA "
+	"AND k.REFERENCED_COLUMN_NAME IS NOT NULL "
+	"ORDER BY BINARY k.TABLE_NAME, BINARY k.CONSTRAINT_NAME, k.ORDINAL_POSITION";
+
+static const char my_indexes_sql[] =
+	"SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME, NON_UNIQUE "
+	"FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND INDEX_NAME <> 'PRIMARY' "
+	"ORDER BY BINARY TABLE_NAME, BINARY INDEX_NAME, SEQ_IN_INDEX";
+
+/* Ties (the same ordinal position in two tables) come in the server's order upstream; here
+ * by table name. */
+static const char my_enums_sql[] =
+	"SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS "
+	"WHERE TABLE_SCHEMA = ? AND DATA_TYPE = 'enum' "
+	"ORDER BY ORDINAL_POSITION, BINARY TABLE_NAME";
+
+#define MY_CATALOG_MAX_COLS 12
+
+typedef int my_row_fn(struct db_catalog *cat, const char *const *cells);
+
+static int my_catalog_query(struct my_conn *mc, const char *sql, const char *schema,
+			    const char *what, unsigned ncols, struct db_catalog *cat, my_row_fn *fn)
+{
+	MYSQL_STMT *st = mysql_stmt_init(mc->my);
+	MYSQL_BIND param = { 0 }, b[MY_CATALOG_MAX_COLS];
+	unsigned long schema_len = strlen(schema), len[MY_CATALOG_MAX_COLS];
+	my_bool null[MY_CATALOG_MAX_COLS];
+	char *cells[MY_CATALOG_MAX_COLS] = { 0 };
+	int r = 0, f;
+
+	assert(ncols <= MY_CATALOG_MAX_COLS);
+	if (!st)
+		return set_error(mc, conn_error(mc), "%s%s", what, mysql_error(mc->my));
+	param.buffer_type = MYSQL_TYPE_STRING;
+	param.buffer = (void *)schema;
+	param.buffer_length = schema_len;
+	param.length = &schema_len;
+	memset(b, 0, sizeof(b));
+	for (unsigned i = 0; i < ncols; i++) {
+		b[i].buffer_type = MYSQL_TYPE_STRING;
+		b[i].length = &len[i];
+		b[i].is_null = &null[i];
+	}
+	if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0 ||
+	    mysql_stmt_bind_param(st, &param) != 0 || mysql_stmt_execute(st) != 0 ||
+	    mysql_stmt_store_result(st) != 0 || mysql_stmt_bind_result(st, b) != 0) {
+		r = stmt_error(mc, NULL, st);
+		(void)set_error(mc, r, "%s%s", what, mysql_stmt_error(st));
+		goto out_close_stmt;
+	}
+	while ((f = mysql_stmt_fetch(st)) != MYSQL_NO_DATA) {
+		if (f == 1) {
+			r = stmt_error(mc, NULL, st);
+			(void)set_error(mc, r, "%s%s", what, mysql_stmt_error(st));
+			goto out_free_cells;
+		}
+		for (unsigned i = 0; i < ncols; i++) {
+			MYSQL_BIND one = { 0 };
+			unsigned long got = 0;
+			mem_free(cells[i]);
+			cells[i] = NULL;
+			if (null[i])
+				continue;
+			cells[i] = mem_alloc(len[i] + 1);
+			if (!cells[i]) {
+				r = -ENOMEM;
+				goto out_free_cells;
+			}
+			one.buffer_type = MYSQL_TYPE_STRING;
+			one.buffer = cells[i];
+			one.buffer_length = len[i] + 1;
+			one.length = &got;
+			if (len[i] > 0 && mysql_stmt_fetch_column(st, &one, i, 0) != 0) {
+				r = stmt_error(mc, NULL, st);
+				goto out_free_cells;
+			}
+			cells[i][MIN(got, len[i])] = '\0';
+		}
+		r = fn(cat, (const char *const *)cells);
+		if (r < 0)
+			goto out_free_cells;
+	}
+out_free_cells:
+	for (unsigned i = 0; i < ncols; i++)
+		mem_free(cells[i]);
+out_close_stmt:
+	mysql_stmt_close(st);
+	return r;
+}
+
+static int64_t my_cell_int(const char *s)
+{
+	int64_t v;
+
+	if (!s || safe_atoi64(s, &v) < 0)
+		return DB_NULL;
+	return v;
+}
+
+static int my_table_row(struct db_catalog *cat, const char *const *cells)
+{
+	return db_catalog_add_table(cat, cells[0]);
+}
+
+static int my_column_row(struct db_catalog *cat, const char *const *cells)
+{
+	struct db_column col = {
+		.name = cells[1],
+		.data_type = cells[2],
+		.full_data_type = cells[3],
+		.char_max_length = my_cell_int(cells[4]),
+		.numeric_precision = my_cell_int(cells[5]),
+		.numeric_scale = my_cell_int(cells[6]),
+		.column_default = cells[7],
+		.nullable = streq_ptr(cells[8], "YES"),
+		.key = streq_ptr(cells[9], "PRI"),
+		.generated = streq_ptr(cells[10], "auto_increment"),
+	};
+
+	return db_catalog_add_column(cat, cells[0], &col);
+}
+
+static int my_fk_row(struct db_catalog *cat, const char *const *cells)
+{
+	return db_catalog_add_fk(cat, cells[0], cells[1], cells[2], cells[3], cells[4]);
+}
+
+static int my_index_row(struct db_catalog *cat, const char *const *cells)
+{
+	return db_catalog_add_index(cat, cells[0], cells[1], cells[2], streq_ptr(cells[3], "0"));
+}
+
+static int my_enum_row(struct db_catalog *cat, const char *const *cells)
+{
+	return db_catalog_add_enum(cat, cells[0], cells[1], cells[2]);
+}
+
+static int my_introspect(struct conn *c, struct db_catalog **ret)
+{
+	struct my_conn *mc = my_conn_cast(c);
+	_cleanup_(db_catalog_freep) struct db_catalog *cat = NULL;
+	const char *schema = mc->database ? mc->database : "";
+	int r;
+
+	r = db_catalog_new(DATASTORE_MYSQL, &cat);
+	if (r < 0)
+		return r;
+	r = my_catalog_query(mc, my_tables_sql, schema,
+			     "Error while retrieving tables for database: ", 1, cat, my_table_row);
+	if (r >= 0)
+		r = my_catalog_query(mc, my_enums_sql, schema,
+				     "Error while retrieving enums for database: ", 3, cat,
+				     my_enum_row);
+	if (r >= 0)
+		r = my_catalog_query(mc, my_columns_sql, schema,
+				     "Error while retrieving columns for table: ", 11, cat,
+				     my_column_row);
+	if (r >= 0)
+		r = my_catalog_query(mc, my_fks_sql, schema,
+				     "Error while retrieving foreign keys for table: ", 5, cat,
+				     my_fk_row);
+	if (r >= 0)
+		r = my_catalog_query(mc, my_indexes_sql, schema,
+				     "error while retrieving indexes for table: ", 4, cat,
+				     my_index_row);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(cat);
+	return 0;
+}
+
 const struct connector_ops mysql_ops = {
 	.name = "mysql",
-	.caps = CONN_CAP_TRANSACTIONS | CONN_CAP_SQL | CONN_CAP_FILTER,
+	.caps = CONN_CAP_TRANSACTIONS | CONN_CAP_SQL | CONN_CAP_FILTER | CONN_CAP_INTROSPECT,
 	.conn_size = sizeof(struct my_conn),
 	.global_init = my_global_init,
 	.global_cleanup = my_global_cleanup,
@@ -949,6 +1149,7 @@ const struct connector_ops mysql_ops = {
 	.begin = my_begin,
 	.commit = my_commit,
 	.rollback = my_rollback,
+	.introspect = my_introspect,
 	.apply_sql = my_apply_sql,
 	.last_error = my_last_error,
 };

@@ -21,6 +21,7 @@
 #include "base/strutil.h"
 #include "connectors/connector.h"
 #include "models/ast.h"
+#include "models/introspect.h"
 #include "models/project-config.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(PGresult *, PQclear)
@@ -860,9 +861,175 @@ static int pg_query(struct conn *c, const struct entity *e, const struct query *
 	return 0;
 }
 
+/* ---- introspection (persist pull) ------------------------------------------------------------ */
+
+/* The five row sets of introspection.md §2.2, each read for the whole schema in one query
+ * (the schema is the only parameter). */
+static const char pg_tables_sql[] =
+	"SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+	"WHERE c.relkind = 'r' AND n.nspname = $1 ORDER BY c.relname";
+
+static const char pg_columns_sql[] =
+	"SELECT c.table_name, c.column_name, upper(c.udt_name::text), "
+	"upper(format_type(a.atttypid, a.atttypmod)), c.character_maximum_length, "
+	"c.numeric_precision, c.numeric_scale, pg_get_expr(d.adbin, d.adrelid), c.is_nullable, "
+	"EXISTS (SELECT 1 FROM pg_constraint pk WHERE pk.conrelid = cl.oid AND pk.contype = 'p' "
+	"AND a.attnum = ANY (pk.conkey)), "
+	"pg_get_constraintdef(ck.oid) "
+	"FROM information_schema.columns c "
+	"JOIN pg_namespace n ON n.nspname = c.table_schema "
+	"JOIN pg_class cl ON cl.relnamespace = n.oid AND cl.relname = c.table_name "
+	"AND cl.reltype > 0 "
+	"JOIN pg_attribute a ON a.attrelid = cl.oid AND a.attname = c.column_name "
+	"LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+	"LEFT JOIN pg_constraint ck ON ck.conrelid = cl.oid AND ck.contype = 'c' "
+	"AND a.attnum = ANY (ck.conkey) "
+	"WHERE c.table_schema = $1 ORDER BY c.table_name, c.ordinal_position, ck.oid";
+
+static const char pg_fks_sql[] =
+	"SELECT t.relname, con.conname, a.attname, rt.relname, ra.attname "
+	"FROM pg_constraint con "
+	"JOIN pg_class t ON t.oid = con.conrelid "
+	"JOIN pg_namespace n ON n.oid = t.relnamespace "
+	"JOIN pg_class rt ON rt.oid = con.confrelid "
+	"CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(col, rcol, ord) "
+	"JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.col "
+	"JOIN pg_attribute ra ON ra.attrelid = con.confrelid AND ra.attnum = k.rcol "
+	"WHERE con.contype = 'f' AND n.nspname = $1 ORDER BY t.relname, con.oid, k.ord";
+
+static const char pg_indexes_sql[] =
+	"SELECT t.relname, i.relname, a.attname, ix.indisunique "
+	"FROM pg_index ix "
+	"JOIN pg_class t ON t.oid = ix.indrelid "
+	"JOIN pg_class i ON i.oid = ix.indexrelid "
+	"JOIN pg_namespace n ON n.oid = t.relnamespace "
+	"CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) "
+	"LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum "
+	"WHERE n.nspname = $1 AND NOT ix.indisprimary AND ix.indpred IS NULL "
+	"AND NOT EXISTS (SELECT 1 FROM pg_constraint x WHERE x.conindid = ix.indexrelid "
+	"AND x.contype = 'x') "
+	"ORDER BY t.relname, i.relname, k.ord";
+
+static const char pg_enums_sql[] =
+	"SELECT t.relname, a.attname, pg_get_constraintdef(con.oid) "
+	"FROM pg_constraint con "
+	"JOIN pg_class t ON t.oid = con.conrelid "
+	"JOIN pg_namespace n ON n.oid = t.relnamespace "
+	"CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(col, ord) "
+	"JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.col "
+	"WHERE con.contype = 'c' AND n.nspname = $1 ORDER BY con.oid, k.ord";
+
+static const char *pg_cell(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+static int64_t pg_cell_int(const PGresult *res, int row, int col)
+{
+	int64_t v;
+
+	if (PQgetisnull(res, row, col) || safe_atoi64(PQgetvalue(res, row, col), &v) < 0)
+		return DB_NULL;
+	return v;
+}
+
+/* Run one catalog query; a failure keeps upstream's prefix in the error text. */
+static int pg_catalog_query(struct pg_conn *pc, const char *sql, const char *schema,
+			    const char *what, PGresult **ret)
+{
+	const char *params[1] = { schema };
+	PGresult *res = PQexecParams(pc->pg, sql, 1, NULL, params, NULL, NULL, 0);
+	int r;
+
+	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = result_error(pc, NULL, res);
+		char msg[sizeof(pc->err)];
+		memcpy(msg, pc->err, sizeof(msg));
+		(void)set_error(pc, r, "%s%s", what, msg);
+		PQclear(res);
+		return r;
+	}
+	*ret = res;
+	return 0;
+}
+
+static int pg_introspect(struct conn *c, struct db_catalog **ret)
+{
+	struct pg_conn *pc = pg_conn_cast(c);
+	_cleanup_(db_catalog_freep) struct db_catalog *cat = NULL;
+	const char *schema = pc->cfg->schema ? pc->cfg->schema : "public";
+	PGresult *res = NULL;
+	int r;
+
+	r = db_catalog_new(DATASTORE_POSTGRESQL, &cat);
+	if (r < 0)
+		return r;
+
+	r = pg_catalog_query(pc, pg_tables_sql, schema,
+			     "Error while retrieving tables for database: ", &res);
+	for (int i = 0; r >= 0 && i < PQntuples(res); i++)
+		r = db_catalog_add_table(cat, pg_cell(res, i, 0));
+	PQclear(TAKE_PTR(res));
+	if (r < 0)
+		return r;
+
+	r = pg_catalog_query(pc, pg_enums_sql, schema,
+			     "Error while retrieving enums for database: ", &res);
+	for (int i = 0; r >= 0 && i < PQntuples(res); i++)
+		r = db_catalog_add_enum(cat, pg_cell(res, i, 0), pg_cell(res, i, 1),
+					pg_cell(res, i, 2));
+	PQclear(TAKE_PTR(res));
+	if (r < 0)
+		return r;
+
+	r = pg_catalog_query(pc, pg_columns_sql, schema,
+			     "Error while retrieving columns for table: ", &res);
+	for (int i = 0; r >= 0 && i < PQntuples(res); i++) {
+		const char *def = pg_cell(res, i, 7);
+		struct db_column col = {
+			.name = pg_cell(res, i, 1),
+			.data_type = pg_cell(res, i, 2),
+			.full_data_type = pg_cell(res, i, 3),
+			.char_max_length = pg_cell_int(res, i, 4),
+			.numeric_precision = pg_cell_int(res, i, 5),
+			.numeric_scale = pg_cell_int(res, i, 6),
+			.column_default = def,
+			.nullable = streq_ptr(pg_cell(res, i, 8), "YES"),
+			.key = streq_ptr(pg_cell(res, i, 9), "t"),
+			.generated = def && startswith(def, "nextval("),
+			.check_constraint = pg_cell(res, i, 10),
+		};
+		r = db_catalog_add_column(cat, pg_cell(res, i, 0), &col);
+	}
+	PQclear(TAKE_PTR(res));
+	if (r < 0)
+		return r;
+
+	r = pg_catalog_query(pc, pg_fks_sql, schema,
+			     "Error while retrieving foreign keys for table: ", &res);
+	for (int i = 0; r >= 0 && i < PQntuples(res); i++)
+		r = db_catalog_add_fk(cat, pg_cell(res, i, 0), pg_cell(res, i, 1),
+				      pg_cell(res, i, 2), pg_cell(res, i, 3), pg_cell(res, i, 4));
+	PQclear(TAKE_PTR(res));
+	if (r < 0)
+		return r;
+
+	r = pg_catalog_query(pc, pg_indexes_sql, schema,
+			     "error while retrieving indexes for table: ", &res);
+	for (int i = 0; r >= 0 && i < PQntuples(res); i++)
+		r = db_catalog_add_index(cat, pg_cell(res, i, 0), pg_cell(res, i, 1),
+					 pg_cell(res, i, 2), streq_ptr(pg_cell(res, i, 3), "t"));
+	PQclear(TAKE_PTR(res));
+	if (r < 0)
+		return r;
+
+	*ret = TAKE_PTR(cat);
+	return 0;
+}
+
 const struct connector_ops postgresql_ops = {
 	.name = "postgresql",
-	.caps = CONN_CAP_TRANSACTIONS | CONN_CAP_SQL | CONN_CAP_FILTER,
+	.caps = CONN_CAP_TRANSACTIONS | CONN_CAP_SQL | CONN_CAP_FILTER | CONN_CAP_INTROSPECT,
 	.conn_size = sizeof(struct pg_conn),
 	.config_parse = pg_config_parse,
 	.config_free = pg_config_free,
@@ -878,6 +1045,7 @@ const struct connector_ops postgresql_ops = {
 	.begin = pg_begin,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
+	.introspect = pg_introspect,
 	.apply_sql = pg_apply_sql,
 	.last_error = pg_last_error,
 };
