@@ -18,6 +18,7 @@ static const struct cli_command commands[] = {
 	{ "check", cmd_check, "validate every model and print its diagnostics" },
 	{ "migrate", cmd_migrate, "write a schema migration from the previous model version" },
 	{ "push", cmd_push, "create a model's tables in the SQL store it is bound to" },
+	{ "pull", cmd_pull, "write a model file from the tables of a database" },
 	{ NULL, NULL, NULL },
 };
 

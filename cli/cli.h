@@ -41,6 +41,7 @@ int cmd_build(const struct cli_global *g, int argc, char **argv);
 int cmd_check(const struct cli_global *g, int argc, char **argv);
 int cmd_migrate(const struct cli_global *g, int argc, char **argv);
 int cmd_push(const struct cli_global *g, int argc, char **argv);
+int cmd_pull(const struct cli_global *g, int argc, char **argv);
 
 /* The whole `persist` program, callable from tests. */
 int cli_main(int argc, char **argv);
