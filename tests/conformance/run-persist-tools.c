@@ -8,7 +8,17 @@
  * directory, every invocation runs as `persist -C <tmp> <cmd> --layout directory <argv...>`,
  * and the tree is compared as case.json says. One line per failing case names the first
  * differing file and line; the run ends with `<command>: N passed, N failed`. Cases with an
- * invocation upstream disabled are run and reported on a line of their own, not counted. */
+ * invocation upstream disabled are run and reported on a line of their own, not counted.
+ *
+ * pull cases need a database: each case's script.sql is loaded into a fresh database on the
+ * servers tests/servers.sh started (PERSISTD_TEST_PG_*, PERSISTD_TEST_MYSQL_*; tests/conformance/
+ * pull-db.c), and every invocation that reads a password gets that server's --host, --port,
+ * --user, --database and --password-stdin, with the password in place of the literal PASSWORD
+ * of its standard input. pull cases of a server that is not running are skipped, and so are the
+ * mssql ones (no SQL Server here). Each pull store directory gets its own count line. MySQL
+ * cases whose expected model depends on MySQL 8 behaviour that MariaDB does not share are
+ * listed in mariadb_differences[] with the reason; their failures are reported but not
+ * counted. */
 #include "config.h"
 
 #include <dirent.h>
@@ -25,14 +35,33 @@
 
 #include <jansson.h>
 
+#include "tests/conformance/pull-db.h"
+
 struct pathset {
 	char **paths;
 	size_t n, alloc;
 };
 
 struct tally {
-	unsigned passed, failed, disabled_passed, disabled_failed, skipped;
+	unsigned passed, failed, disabled_passed, disabled_failed, skipped, known, no_server;
 };
+
+/* MySQL pull cases whose expected model says what MySQL 8 reports and MariaDB 10.11 does not
+ * (introspection.md §7). A failure of one of these is printed with the reason, not counted. */
+static const struct {
+	const char *name;
+	const char *reason;
+} mariadb_differences[] = {
+	{ NULL, NULL },
+};
+
+static const char *mariadb_difference(const char *case_name)
+{
+	for (size_t i = 0; mariadb_differences[i].name; i++)
+		if (strcmp(mariadb_differences[i].name, case_name) == 0)
+			return mariadb_differences[i].reason;
+	return NULL;
+}
 
 static const char *arg_persist;
 static bool arg_keep;
@@ -360,7 +389,7 @@ static bool compare_trees(const char *exp_root, const char *act_root, enum compa
 
 /* Run one invocation; returns the exit status (or 128+signal). */
 static int run_invocation(const char *project, const char *cmd, const json_t *argv_json,
-			  const char *stdin_text, const char *log_path)
+			  const char *const *extra, const char *stdin_text, const char *log_path)
 {
 	const char *argv[128];
 	size_t n = 0, idx;
@@ -379,9 +408,11 @@ static int run_invocation(const char *project, const char *cmd, const json_t *ar
 		/* build cases record `bal build`; the command itself is enough here. */
 		if (strcmp(cmd, "build") == 0 && (strcmp(s, "bal") == 0 || strcmp(s, "build") == 0))
 			continue;
-		if (n < 120)
+		if (n < 110)
 			argv[n++] = s;
 	}
+	for (size_t k = 0; extra && extra[k] && n < 126; k++)
+		argv[n++] = extra[k];
 	argv[n] = NULL;
 
 	if (stdin_text && pipe(in_pipe) < 0)
@@ -420,7 +451,42 @@ static int run_invocation(const char *project, const char *cmd, const json_t *ar
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static void run_case(const char *dir, const char *label, struct tally *t)
+/* The --datastore of a pull argv (upstream's default: mysql). */
+static const char *pull_datastore(const json_t *argv_json)
+{
+	size_t idx;
+	json_t *v;
+	const char *prev = NULL;
+
+	json_array_foreach(argv_json, idx, v) {
+		const char *s = json_string_value(v);
+		if (prev && strcmp(prev, "--datastore") == 0)
+			return s;
+		if (strncmp(s, "--datastore=", 12) == 0)
+			return s + 12;
+		prev = s;
+	}
+	return "mysql";
+}
+
+/* stdin with its first "PASSWORD" replaced by password (new). */
+static char *with_password(const char *stdin_text, const char *password)
+{
+	const char *p = strstr(stdin_text, "PASSWORD");
+	size_t n = strlen(stdin_text) + strlen(password) + 1;
+	char *out = malloc(n);
+
+	if (!out)
+		abort();
+	if (!p)
+		snprintf(out, n, "%s", stdin_text);
+	else
+		snprintf(out, n, "%.*s%s%s", (int)(p - stdin_text), stdin_text, password, p + 8);
+	return out;
+}
+
+static void run_case(const char *dir, const char *store, const char *name, const char *label,
+		     struct tally *t)
 {
 	char path[PATH_MAX], tmp[] = "/tmp/persist-conformance.XXXXXX", project[PATH_MAX];
 	char exp_dir[PATH_MAX], log_path[PATH_MAX], why[PATH_MAX + 128] = "";
@@ -430,6 +496,8 @@ static void run_case(const char *dir, const char *label, struct tally *t)
 	enum compare_mode mode;
 	size_t idx;
 	int last = 0;
+	struct pull_server srv;
+	bool needs_server = false, loaded = false;
 
 	snprintf(path, sizeof(path), "%s/case.json", dir);
 	c = json_load_file(path, 0, &err);
@@ -450,6 +518,22 @@ static void run_case(const char *dir, const char *label, struct tally *t)
 		if (!json_is_true(json_object_get(inv, "enabled")))
 			enabled = false;
 
+	/* pull invocations that read a password talk to a database */
+	json_array_foreach(invs, idx, inv) {
+		const char *ds;
+		if (strcmp(json_string_value(json_object_get(inv, "cmd")), "pull") != 0 ||
+		    !json_string_value(json_object_get(inv, "stdin")) || needs_server)
+			continue;
+		needs_server = true;
+		ds = pull_datastore(json_object_get(inv, "argv"));
+		if (!pull_server_get(ds, &srv)) {
+			printf("SKIP %s: no %s server (tests/servers.sh)\n", label, ds);
+			t->no_server++;
+			json_decref(c);
+			return;
+		}
+	}
+
 	if (!mkdtemp(tmp)) {
 		printf("FAIL %s: mkdtemp: %s\n", label, strerror(errno));
 		t->failed++;
@@ -466,9 +550,40 @@ static void run_case(const char *dir, const char *label, struct tally *t)
 	json_array_foreach(invs, idx, inv) {
 		if (!ok)
 			break;
+		const char *stdin_text = json_string_value(json_object_get(inv, "stdin"));
+		const char *extra[12] = { NULL };
+		char *input = NULL;
+		if (needs_server && stdin_text &&
+		    strcmp(json_string_value(json_object_get(inv, "cmd")), "pull") == 0) {
+			if (!loaded) {
+				char script_path[PATH_MAX];
+				size_t len;
+				char *script;
+				snprintf(script_path, sizeof(script_path), "%s/input/script.sql",
+					 dir);
+				script = slurp(script_path, &len);
+				if (!script ||
+				    pull_server_load(&srv, script, why, sizeof(why)) < 0) {
+					if (!script)
+						snprintf(why, sizeof(why), "no input/script.sql");
+					ok = false;
+					free(script);
+					break;
+				}
+				free(script);
+				loaded = true;
+			}
+			const char *conn[] = { "--host",     srv.host,	   "--port",
+					       srv.port,     "--user",	   srv.user,
+					       "--database", srv.database, "--password-stdin",
+					       NULL };
+			memcpy(extra, conn, sizeof(conn));
+			input = with_password(stdin_text, srv.password);
+		}
 		last = run_invocation(project, json_string_value(json_object_get(inv, "cmd")),
-				      json_object_get(inv, "argv"),
-				      json_string_value(json_object_get(inv, "stdin")), log_path);
+				      json_object_get(inv, "argv"), extra,
+				      input ? input : stdin_text, log_path);
+		free(input);
 		if (last >= 126) {
 			snprintf(why, sizeof(why), "persist exited with status %d", last);
 			ok = false;
@@ -504,6 +619,16 @@ static void run_case(const char *dir, const char *label, struct tally *t)
 		}
 	}
 
+	if (loaded)
+		pull_server_cleanup(&srv);
+	if (!ok && strcmp(store, "mysql") == 0 && mariadb_difference(name)) {
+		printf("KNOWN %s: %s (MariaDB: %s)\n", label, why, mariadb_difference(name));
+		t->known++;
+		if (!arg_keep)
+			remove_tree(tmp);
+		json_decref(c);
+		return;
+	}
 	if (!ok)
 		printf("FAIL %s%s: %s (output: %s)\n", label, enabled ? "" : " [disabled upstream]",
 		       why, arg_keep ? log_path : "removed; rerun with --keep");
@@ -588,6 +713,7 @@ int main(int argc, char **argv)
 
 		if (!store_wanted(stores.paths[s]))
 			continue;
+		struct tally before = t;
 		snprintf(store_dir, sizeof(store_dir), "%s/%s", cmd_dir, stores.paths[s]);
 		list_dirs(store_dir, &cases);
 		for (size_t k = 0; k < cases.n; k++) {
@@ -602,9 +728,17 @@ int main(int argc, char **argv)
 			snprintf(case_dir, sizeof(case_dir), "%s/%s", store_dir, cases.paths[k]);
 			snprintf(label, sizeof(label), "%s/%s/%s", command, stores.paths[s],
 				 cases.paths[k]);
-			run_case(case_dir, label, &t);
+			run_case(case_dir, stores.paths[s], cases.paths[k], label, &t);
 		}
 		pathset_free(&cases);
+		if (strcmp(command, "pull") == 0)
+			printf("%s/%s: %u passed, %u failed%s%.0u%s%s%.0u%s\n", command,
+			       stores.paths[s], t.passed - before.passed, t.failed - before.failed,
+			       t.known > before.known ? ", " : "", t.known - before.known,
+			       t.known > before.known ? " known MariaDB differences" : "",
+			       t.no_server > before.no_server ? ", " : "",
+			       t.no_server - before.no_server,
+			       t.no_server > before.no_server ? " skipped (no server)" : "");
 	}
 	pathset_free(&stores);
 
@@ -614,6 +748,12 @@ int main(int argc, char **argv)
 	if (t.skipped)
 		printf("%s: %u unreferenced fixtures without invocations skipped\n", command,
 		       t.skipped);
+	if (t.known)
+		printf("%s: %u MySQL cases differ on MariaDB for the reasons listed, not counted\n",
+		       command, t.known);
+	if (t.no_server)
+		printf("%s: %u cases skipped without their database server\n", command,
+		       t.no_server);
 	printf("%s: %u passed, %u failed\n", command, t.passed, t.failed);
 	return t.failed ? 1 : 0;
 }
