@@ -1,7 +1,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,8 +152,123 @@ static void fsync_dir_of(const char *path)
 	(void)close(fd);
 }
 
+/* ---- the rename journal ----------------------------------------------------------------------
+ *
+ * Renaming n files is n steps; a process killed between two of them would leave a mix of old
+ * and new files. So before the first rename, the list of (temporary name, target) pairs goes to
+ * a journal beside the set, written atomically: ".persist-fileset.<pid>.journal" in root, one
+ * "<temp>\t<target>\n" line per file, both relative to root. The journal is removed after the
+ * last rename. Whoever writes a set below root next (or calls fileset_recover()) finds the
+ * journals of processes that are gone and finishes their renames, so the set on disk is always
+ * all old or, once recovered, all new. */
+
+#define JOURNAL_PREFIX ".persist-fileset."
+#define JOURNAL_SUFFIX ".journal"
+
+static bool journal_owner_alive(const char *name)
+{
+	const char *p = name + strlen(JOURNAL_PREFIX);
+	char *end;
+	long pid = strtol(p, &end, 10);
+
+	if (end == p || !streq(end, JOURNAL_SUFFIX) || pid <= 0)
+		return false;
+	if (pid == (long)getpid())
+		return false; /* ours, left by a failed write: finish it */
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/* Finish the renames of one journal and remove it. */
+static int journal_replay(const char *root, const char *journal_path)
+{
+	_cleanup_buf_ struct buf text = BUF_INIT(FILESET_MAX_FILES * 2 * PATH_MAX);
+	int r, done = 0;
+
+	r = read_file_capped(journal_path, text.max, &text);
+	if (r < 0)
+		return r;
+	for (char *line = text.buf; line && *line;) {
+		char *nl = strchr(line, '\n'), *tab;
+		char from[PATH_MAX], to[PATH_MAX];
+
+		if (nl)
+			*nl = '\0';
+		tab = strchr(line, '\t');
+		if (tab) {
+			*tab = '\0';
+			/* a journal is ours, but never follow one out of root */
+			if (path_is_safe(line) && path_is_safe(tab + 1) &&
+			    snprintf_checked(from, sizeof(from), "%s/%s", root, line) >= 0 &&
+			    snprintf_checked(to, sizeof(to), "%s/%s", root, tab + 1) >= 0 &&
+			    rename(from, to) == 0) {
+				fsync_dir_of(to);
+				done++;
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	if (unlink(journal_path) < 0 && errno != ENOENT)
+		return -errno;
+	return done;
+}
+
+static void closedirp(DIR **d)
+{
+	if (*d)
+		(void)closedir(*d);
+}
+
+int fileset_recover(const char *root)
+{
+	_cleanup_(closedirp) DIR *d = opendir(root);
+	struct dirent *de;
+	int total = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		char path[PATH_MAX];
+		int r;
+
+		if (!startswith(de->d_name, JOURNAL_PREFIX) ||
+		    !endswith(de->d_name, JOURNAL_SUFFIX))
+			continue;
+		if (journal_owner_alive(de->d_name))
+			continue;
+		if (snprintf_checked(path, sizeof(path), "%s/%s", root, de->d_name) < 0)
+			continue;
+		r = journal_replay(root, path);
+		if (r < 0)
+			return r;
+		total += r;
+	}
+	return total;
+}
+
+/* Write the journal of the pending renames (temps[i] → items[i].path) into path. */
+static int journal_write(const struct fileset *s, const char *root, const char *temps,
+			 const char *path)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(FILESET_MAX_FILES * 2 * PATH_MAX);
+	size_t root_len = strlen(root);
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < s->n; i++) {
+		const char *tmp = temps + i * PATH_MAX;
+		if (!tmp[0])
+			continue;
+		/* temps are root + "/" + relative name */
+		r = buf_addf(&b, "%s\t%s\n", tmp + root_len + 1, s->items[i].path);
+	}
+	if (r < 0)
+		return r;
+	return write_file_atomic(path, b.buf, b.len, 0644, true);
+}
+
 int fileset_write(struct fileset *s, const char *root, const char **ret_failed)
 {
+	char journal[PATH_MAX] = "";
+	size_t pending = 0;
 	_cleanup_free_ char *temps = NULL; /* s->n slots of PATH_MAX; "" = nothing to rename */
 	const char *failed = NULL;
 	char full[PATH_MAX];
@@ -160,6 +277,11 @@ int fileset_write(struct fileset *s, const char *root, const char **ret_failed)
 
 	if (s->n == 0)
 		return 0;
+	/* an earlier writer killed among its renames: complete its set before starting ours */
+	r = fileset_recover(root);
+	if (r < 0)
+		return r;
+	r = 0;
 	temps = mem_calloc(s->n, PATH_MAX);
 	if (!temps)
 		return -ENOMEM;
@@ -213,9 +335,23 @@ int fileset_write(struct fileset *s, const char *root, const char **ret_failed)
 			tmp[0] = '\0';
 			goto fail;
 		}
+		pending++;
 	}
 
-	/* Everything is on disk under temporary names: now put it in place. */
+	/* Everything is on disk under temporary names. More than one rename to do: journal them
+	 * first, so an interruption can be finished instead of leaving a mix. */
+	if (pending > 1) {
+		failed = NULL;
+		r = snprintf_checked(journal, sizeof(journal),
+				     "%s/" JOURNAL_PREFIX "%ld" JOURNAL_SUFFIX, root,
+				     (long)getpid());
+		if (r >= 0)
+			r = journal_write(s, root, temps, journal);
+		if (r < 0) {
+			journal[0] = '\0';
+			goto fail;
+		}
+	}
 	for (; done < s->n; done++) {
 		struct fileset_entry *e = &s->items[done];
 		char *tmp = temps + done * PATH_MAX;
@@ -233,9 +369,15 @@ int fileset_write(struct fileset *s, const char *root, const char **ret_failed)
 		changed++;
 		fsync_dir_of(full);
 	}
+	if (journal[0]) {
+		(void)unlink(journal);
+		fsync_dir_of(journal);
+	}
 	return changed;
 
 fail:
+	if (journal[0])
+		(void)unlink(journal);
 	for (size_t i = 0; i < s->n; i++) {
 		char *tmp = temps + i * PATH_MAX;
 		if (tmp[0])

@@ -58,6 +58,11 @@ _must_check_ int fileset_add_buf(struct fileset *s, const char *path, struct buf
 				 unsigned flags);
 const struct fileset_entry *fileset_find(const struct fileset *s, const char *path);
 
+/* Finish the renames of writers below root that were killed among them (their journals; see
+ * fileset.c), so their sets are complete. fileset_write() calls it first. Returns the number
+ * of files put in place. */
+_must_check_ int fileset_recover(const char *root);
+
 /* Write every entry below root (created with its parents as needed). Returns the number of
  * files changed, or a negative errno; on failure *ret_failed (may be NULL) points at the path
  * that failed and nothing was renamed. Directories created on the way may stay behind. */

@@ -147,6 +147,65 @@ static void test_failure_leaves_old_files(void **state)
 	}
 }
 
+static void write_text(const char *root, const char *rel, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A writer killed among its renames leaves its journal and the temporaries it had not renamed
+ * yet; the next writer (or fileset_recover) finishes that set first. */
+static void test_interrupted_set_is_finished(void **state)
+{
+	const char *root = *state;
+	struct fileset s = FILESET_INIT;
+	char path[256], journal[300];
+	struct stat st;
+
+	assert_int_equal(fileset_add(&s, "out/a.bal", "old a\n", 6, 0), 0);
+	assert_int_equal(fileset_add(&s, "out/b.bal", "old b\n", 6, 0), 0);
+	assert_int_equal(fileset_write(&s, root, NULL), 2);
+	fileset_release(&s);
+
+	/* pid 1 is alive and not ours: its journal is left alone */
+	snprintf(journal, sizeof(journal), "%s/.persist-fileset.1.journal", root);
+	write_text(root, "out/.b.bal.tmp.x1", "new b\n");
+	write_text(root, ".persist-fileset.1.journal", "out/.b.bal.tmp.x1\tout/b.bal\n");
+	assert_int_equal(fileset_recover(root), 0);
+	read_back(root, "out/b.bal", "old b\n");
+	assert_int_equal(unlink(journal), 0);
+
+	/* a dead writer (no such pid): a.bal was renamed, b.bal was not */
+	write_text(root, "out/a.bal", "new a\n");
+	write_text(root, ".persist-fileset.2147483000.journal",
+		   "out/.a.bal.tmp.x0\tout/a.bal\nout/.b.bal.tmp.x1\tout/b.bal\n"
+		   "../escape\tout/c.bal\n");
+	assert_int_equal(fileset_recover(root), 1);
+	read_back(root, "out/a.bal", "new a\n");
+	read_back(root, "out/b.bal", "new b\n");
+	snprintf(path, sizeof(path), "%s/.persist-fileset.2147483000.journal", root);
+	assert_int_equal(stat(path, &st), -1);
+	snprintf(path, sizeof(path), "%s/out/.b.bal.tmp.x1", root);
+	assert_int_equal(stat(path, &st), -1);
+
+	/* a normal write leaves no journal behind */
+	assert_int_equal(fileset_add(&s, "out/a.bal", "3a\n", 3, 0), 0);
+	assert_int_equal(fileset_add(&s, "out/b.bal", "3b\n", 3, 0), 0);
+	assert_int_equal(fileset_write(&s, root, NULL), 2);
+	fileset_release(&s);
+	{
+		char cmd[512];
+		snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A '%s' | grep journal)\"", root);
+		assert_int_equal(system(cmd), 0);
+	}
+}
+
 static void test_symlink_is_replaced(void **state)
 {
 	const char *root = *state;
@@ -211,6 +270,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_keep_existing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_leaves_old_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_is_replaced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_interrupted_set_is_finished, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_memory, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
