@@ -41,4 +41,7 @@ int handle_model_push(struct request *req);
 /* handlers-generate.c */
 int handle_model_generate(struct request *req);
 
+/* handlers-pull.c */
+int handle_model_pull(struct request *req);
+
 #endif

@@ -30,6 +30,8 @@ static const struct route routes[] = {
 	{ "POST", "/migrate", handle_model_migrate },
 	{ "POST", "/add", handle_model_add },
 	{ "POST", "/models/{m}/push", handle_model_push },
+	{ "POST", "/models/{m}/pull", handle_model_pull },
+	{ "POST", "/pull", handle_model_pull },
 	{ "GET", "/models/{m}/data/{r}", handle_data_list },
 	{ "POST", "/models/{m}/data/{r}", handle_data_post },
 	{ "GET", "/models/{m}/data/{r}/{k...}", handle_data_get },
