@@ -2,6 +2,8 @@
 #ifndef API_HANDLERS_H
 #define API_HANDLERS_H
 
+#include <stddef.h>
+
 struct request;
 
 /* handlers-admin.c */
@@ -43,5 +45,17 @@ int handle_model_generate(struct request *req);
 
 /* handlers-pull.c */
 int handle_model_pull(struct request *req);
+
+/* handlers-web.c: the dashboard, GET / and GET /assets/{name} */
+int handle_web_index(struct request *req);
+int handle_web_asset(struct request *req);
+/* The files of web/, compiled in by web/embed.sh (the generated web/assets.c). */
+struct web_asset {
+	const char *name; /* "index.html", "app.js", ... */
+	const unsigned char *data;
+	size_t len;
+};
+extern const struct web_asset web_assets[];
+extern const size_t web_n_assets;
 
 #endif

@@ -608,17 +608,25 @@ int http_server_start(const struct http_options *opts, struct http_server **ret)
 		s->id_base = (uint64_t)now_usec(CLOCK_REALTIME) << 16;
 	s->id_base &= ~(uint64_t)0xffffffff;
 
-	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-					  MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-				  0, NULL, NULL, access_handler, s, MHD_OPTION_LISTEN_SOCKET,
-				  opts->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
-				  opts->threads ? opts->threads : 1, MHD_OPTION_CONNECTION_LIMIT,
-				  opts->max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-				  opts->connection_memory_limit, MHD_OPTION_CONNECTION_TIMEOUT,
-				  opts->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
-				  request_completed, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-				  MHD_OPTION_UNESCAPE_CALLBACK, unescape_keep_separators, NULL,
-				  MHD_OPTION_END);
+	{
+		/* One thread: MHD's polling thread serves the requests itself, no pool (MHD
+		 * warns about a pool size of 0 or 1). */
+		struct MHD_OptionItem pool[] = {
+			{ opts->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+			  (intptr_t)opts->threads, NULL },
+			{ MHD_OPTION_END, 0, NULL },
+		};
+		s->mhd = MHD_start_daemon(
+			MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+				MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+			0, NULL, NULL, access_handler, s, MHD_OPTION_LISTEN_SOCKET, opts->listen_fd,
+			MHD_OPTION_ARRAY, pool, MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
+			MHD_OPTION_CONNECTION_MEMORY_LIMIT, opts->connection_memory_limit,
+			MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout_s,
+			MHD_OPTION_NOTIFY_COMPLETED, request_completed, s,
+			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_UNESCAPE_CALLBACK,
+			unescape_keep_separators, NULL, MHD_OPTION_END);
+	}
 	if (!s->mhd) {
 		mem_free(s->api_token);
 		mem_free(s->read_token);

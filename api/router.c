@@ -11,6 +11,8 @@
 #include "base/strutil.h"
 
 static const struct route routes[] = {
+	{ "GET", "/", handle_web_index },
+	{ "GET", "/assets/{name}", handle_web_asset },
 	{ "GET", "/healthz", handle_healthz },
 	{ "GET", "/version", handle_version },
 	{ "GET", "/readyz", handle_readyz },
