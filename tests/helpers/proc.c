@@ -69,22 +69,33 @@ static void sleep_ms(long ms)
 
 int persistd_start(const char *project, const char *const *extra_args, struct persistd_proc *ret)
 {
-	char bin[4096], listen[64];
-	const char *argv[64];
+	char bin[4096], listen[64], wrapper[512];
+	const char *argv[80];
 	size_t n = 0;
 	unsigned port = test_free_port();
+	/* PERSISTD_TEST_WRAPPER="valgrind --error-exitcode=99 ...": the daemon runs under it, and
+	 * gets longer to come up */
+	const char *wrap = getenv("PERSISTD_TEST_WRAPPER");
+	int tries = wrap && *wrap ? 1200 : 200;
 	pid_t pid;
 
 	if (port == 0)
 		return -EADDRNOTAVAIL;
 	snprintf(bin, sizeof(bin), "%s/persistd", test_builddir());
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+	if (wrap && *wrap) {
+		char *save = NULL;
+		snprintf(wrapper, sizeof(wrapper), "%s", wrap);
+		for (char *w = strtok_r(wrapper, " ", &save); w && n < 16;
+		     w = strtok_r(NULL, " ", &save))
+			argv[n++] = w;
+	}
 	argv[n++] = bin;
 	argv[n++] = "--project";
 	argv[n++] = project;
 	argv[n++] = "--listen";
 	argv[n++] = listen;
-	for (size_t i = 0; extra_args && extra_args[i] && n < 62; i++)
+	for (size_t i = 0; extra_args && extra_args[i] && n < 78; i++)
 		argv[n++] = extra_args[i];
 	argv[n] = NULL;
 
@@ -92,14 +103,14 @@ int persistd_start(const char *project, const char *const *extra_args, struct pe
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		execv(bin, (char *const *)argv);
+		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	ret->pid = pid;
 	ret->port = port;
 	snprintf(ret->base_url, sizeof(ret->base_url), "http://127.0.0.1:%u", port);
 
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < tries; i++) {
 		struct http_result h;
 		char url[128];
 		int status;
