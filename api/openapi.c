@@ -193,6 +193,9 @@ static void add_static_paths(json_t *paths)
 		char method[16];
 		size_t k;
 
+		/* the data routes are described per model, with their record schemas */
+		if (strstr(r[i].pattern, "/data/"))
+			continue;
 		if (!item) {
 			item = json_object();
 			json_object_set_new(paths, r[i].pattern, item);
