@@ -755,7 +755,7 @@ static void test_isolation(void **state)
 		data_path(p, sizeof(p), &store_pgb, "employees/E1");
 		expect_problem("GET", p, NULL, 404, "record_not_found", NULL);
 		data_path(p, sizeof(p), &store_pga, "employees/E1");
-		(void)request_json("GET", p, NULL, 200);
+		json_decref(request_json("GET", p, NULL, 200));
 	}
 }
 
@@ -772,7 +772,7 @@ static void *writer_main(void *arg)
 	char url[512], body[128];
 
 	for (int i = 0; i < 25; i++) {
-		struct http_result h;
+		struct http_result h = { 0 };
 		snprintf(url, sizeof(url), "%s/models/%s/data/departments", proc.base_url,
 			 w->s->model);
 		snprintf(body, sizeof(body), "{\"deptNo\":\"W%d-%d\",\"deptName\":\"w\"}", w->id,
@@ -878,7 +878,7 @@ static void test_store_down_and_back(void **state)
 	expect_json("GET", "/models/mem/data/departments/KEEP", NULL, 200,
 		    "{\"deptNo\":\"KEEP\",\"deptName\":\"k\"}");
 	if (store_pga.available)
-		(void)request_json("GET", "/models/pga/data/departments?limit=1", NULL, 200);
+		json_decref(request_json("GET", "/models/pga/data/departments?limit=1", NULL, 200));
 	/* /readyz notices within the janitor's period */
 	for (i = 0; i < 50 && store_reachable("pgr"); i++)
 		usleep(100 * 1000);
