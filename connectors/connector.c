@@ -23,6 +23,7 @@
 
 const struct connector_ops *const connector_table[] = {
 	&inmemory_ops,
+	&googlesheets_ops,
 #if ENABLE_POSTGRESQL
 	&postgresql_ops,
 #endif

@@ -190,6 +190,7 @@ struct connector_ops {
 };
 
 extern const struct connector_ops inmemory_ops;
+extern const struct connector_ops googlesheets_ops;
 #if ENABLE_POSTGRESQL
 extern const struct connector_ops postgresql_ops;
 #endif
