@@ -19,6 +19,7 @@
 		stores: new Map(), /* name -> store of GET /readyz */
 		generations: new Map(), /* name -> {running, files, error, at, ok} seen on this page */
 		loaded: false,
+		version: null, /* "persistd 1.2.3" once GET /version answered */
 		selected: null,
 		view: "overview",
 		data: { model: null, entity: null, offset: 0, next: null, requested: false },
@@ -209,7 +210,7 @@
 		if (!list.ok) {
 			const err = $("models-error");
 			err.hidden = false;
-			err.textContent = "Cannot list the models: " + problemText(list);
+			err.textContent = list.status === 401 ? "Waiting for a token." : "Cannot list the models: " + problemText(list);
 			setBusy(false);
 			return;
 		}
@@ -236,6 +237,13 @@
 		state.loaded = true;
 		setBusy(false);
 		render();
+		if (!state.version) {
+			const v = await api("GET", "/version");
+			if (v.ok && v.data) {
+				state.version = (v.data.name || "persistd") + " " + (v.data.version || "");
+				$("version").textContent = state.version;
+			}
+		}
 	}
 
 	function setBusy(busy) {
@@ -911,10 +919,6 @@
 
 	setBusy(true);
 	route(false);
-	api("GET", "/version").then((res) => {
-		if (res.ok && res.data)
-			$("version").textContent = (res.data.name || "persistd") + " " + (res.data.version || "");
-	});
 	connectEvents();
 	refreshAll();
 })();
