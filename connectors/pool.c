@@ -46,7 +46,7 @@ void pool_config_init(struct pool_config *cfg)
 		.max_lifetime = 3600 * USEC_PER_SEC,
 		.check_delay = 30 * USEC_PER_SEC,
 		.backoff_min = 100 * USEC_PER_MSEC,
-		.backoff_max = 30 * USEC_PER_SEC,
+		.backoff_max = 5 * USEC_PER_SEC,
 	};
 }
 

@@ -4,6 +4,8 @@
 #   tests/servers.sh start DIR   start every server whose binaries exist, data under DIR,
 #                                listening on 127.0.0.1 on free ports; writes DIR/env
 #   tests/servers.sh stop DIR    stop them (safe to call twice, or after a failed start)
+#   tests/servers.sh kill DIR pg|mysql      kill -9 that server (a crash)
+#   tests/servers.sh restart DIR pg|mysql   start it again on its port, with its data
 #
 # DIR/env holds shell assignments the tests read from the environment:
 #   PERSISTD_TEST_PG_{HOST,PORT,USER,PASSWORD,SOCKET_DIR}
@@ -62,6 +64,16 @@ wait_for() { # seconds command...
 	return 1
 }
 
+# Start (or start again, after a crash) the server set up in $dir/pg.
+launch_pg() {
+	local bin port
+	bin=$(cat "$dir/pg/bindir") port=$(cat "$dir/pg/port")
+	pg_user=$(stat -c %U "$dir/pg/data" 2>/dev/null || id -un)
+	as_owner "$bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 30 \
+		-o "-p $port -k $dir/pg -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+		start >/dev/null
+}
+
 start_pg() {
 	local bin port
 	bin=$(pg_bindir) || { log "PostgreSQL not installed, skipping"; return 0; }
@@ -75,10 +87,9 @@ start_pg() {
 	as_owner "$bin/initdb" -D "$dir/pg/data" -U postgres --pwfile="$dir/pg/pwfile" \
 		--auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 \
 		>"$dir/pg/initdb.log" 2>&1 || { log "initdb failed:"; cat "$dir/pg/initdb.log" >&2; return 1; }
-	as_owner "$bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 30 \
-		-o "-p $port -k $dir/pg -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
-		start >/dev/null || { log "PostgreSQL failed to start:"; cat "$dir/pg/server.log" >&2; return 1; }
 	echo "$bin" >"$dir/pg/bindir"
+	echo "$port" >"$dir/pg/port"
+	launch_pg || { log "PostgreSQL failed to start:"; cat "$dir/pg/server.log" >&2; return 1; }
 	as_owner "$bin/psql" -h "$dir/pg" -p "$port" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 \
 		-c "CREATE ROLE persist LOGIN SUPERUSER PASSWORD '$test_password'" \
 		-c "CREATE DATABASE persist OWNER persist" >/dev/null || return 1
@@ -101,6 +112,23 @@ stop_pg() {
 	rm -f "$dir/pg/bindir"
 }
 
+# Start (or start again, after a crash) the server set up in $dir/mysql.
+launch_mysql() {
+	local server client port user=()
+	server=$(cat "$dir/mysql/server") client=$(cat "$dir/mysql/client")
+	port=$(cat "$dir/mysql/port")
+	[ "$(id -u)" = 0 ] && user=(--user=root)
+	"$server" --no-defaults --datadir="$dir/mysql/data" "${user[@]}" \
+		--socket="$dir/mysql/sock" --port="$port" --bind-address=127.0.0.1 \
+		--pid-file="$dir/mysql/pid" --log-error="$dir/mysql/server.log" \
+		--innodb-buffer-pool-size=64M --innodb-log-file-size=16M --skip-name-resolve \
+		--max-connections=200 --innodb-flush-log-at-trx-commit=2 \
+		--character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
+		>/dev/null 2>&1 &
+	echo $! >"$dir/mysql/launcher.pid"
+	wait_for 60 "$client" --no-defaults -S "$dir/mysql/sock" -uroot -e 'SELECT 1'
+}
+
 start_mysql() {
 	local server install client port
 	server=$(command -v mariadbd || command -v mysqld || ls /usr/sbin/mariadbd 2>/dev/null) ||
@@ -115,16 +143,10 @@ start_mysql() {
 	"$install" --no-defaults --datadir="$dir/mysql/data" "${user[@]}" \
 		--auth-root-authentication-method=normal --skip-test-db \
 		>"$dir/mysql/install.log" 2>&1 || { log "mariadb-install-db failed:"; cat "$dir/mysql/install.log" >&2; return 1; }
-	"$server" --no-defaults --datadir="$dir/mysql/data" "${user[@]}" \
-		--socket="$dir/mysql/sock" --port="$port" --bind-address=127.0.0.1 \
-		--pid-file="$dir/mysql/pid" --log-error="$dir/mysql/server.log" \
-		--innodb-buffer-pool-size=64M --innodb-log-file-size=16M --skip-name-resolve \
-		--max-connections=200 --innodb-flush-log-at-trx-commit=2 \
-		--character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
-		>/dev/null 2>&1 &
-	echo $! >"$dir/mysql/launcher.pid"
-	wait_for 60 "$client" --no-defaults -S "$dir/mysql/sock" -uroot -e 'SELECT 1' ||
-		{ log "MariaDB failed to start:"; cat "$dir/mysql/server.log" >&2; return 1; }
+	echo "$server" >"$dir/mysql/server"
+	echo "$client" >"$dir/mysql/client"
+	echo "$port" >"$dir/mysql/port"
+	launch_mysql || { log "MariaDB failed to start:"; cat "$dir/mysql/server.log" >&2; return 1; }
 	"$client" --no-defaults -S "$dir/mysql/sock" -uroot -e "
 		CREATE USER 'persist'@'127.0.0.1' IDENTIFIED BY '$test_password';
 		CREATE USER 'persist'@'localhost' IDENTIFIED BY '$test_password';
@@ -203,8 +225,33 @@ stop)
 	stop_mysql
 	stop_pg
 	;;
+kill)
+	# kill -9 one server, as a crash would: pg (the postmaster) or mysql
+	case "${3:-}" in
+	pg) pid=$(head -1 "$dir/pg/data/postmaster.pid" 2>/dev/null) ;;
+	mysql) pid=$(cat "$dir/mysql/pid" 2>/dev/null) ;;
+	*) echo "usage: $0 kill DIR pg|mysql" >&2; exit 2 ;;
+	esac
+	[ -n "$pid" ] || { log "no $3 server running"; exit 1; }
+	kill -9 "$pid"
+	for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	;;
+restart)
+	# start a killed server again on its port, with its data (crash recovery included)
+	case "${3:-}" in
+	pg)
+		for _ in $(seq 1 20); do launch_pg && exit 0; sleep 0.5; done
+		log "PostgreSQL did not restart:"; tail -20 "$dir/pg/server.log" >&2; exit 1
+		;;
+	mysql)
+		launch_mysql && exit 0
+		log "MariaDB did not restart:"; tail -20 "$dir/mysql/server.log" >&2; exit 1
+		;;
+	*) echo "usage: $0 restart DIR pg|mysql" >&2; exit 2 ;;
+	esac
+	;;
 *)
-	echo "usage: $0 start|stop DIR" >&2
+	echo "usage: $0 start|stop DIR | kill|restart DIR pg|mysql" >&2
 	exit 2
 	;;
 esac
