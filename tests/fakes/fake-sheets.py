@@ -2,14 +2,15 @@
 """A local stand-in for the Google Sheets API v4 subset that persist.googlesheets uses, and for
 Google's OAuth2 token endpoint (shared/reference/apis-for-fakes.md).
 
-    python3 fake-sheets.py [--port-file FILE] [--idle-timeout SECONDS] [--token-ttl SECONDS]
-                           [--client ID:SECRET:REFRESH_TOKEN] [--spreadsheet ID]
+    python3 fake-sheets.py [--port-file FILE] [--idle-timeout SECONDS] [--parent-pid PID]
+                           [--token-ttl SECONDS] [--client ID:SECRET:REFRESH_TOKEN]
+                           [--spreadsheet ID]
 
 It listens on 127.0.0.1 on a port of its own choosing, printed as the first line of stdout (and
 written to --port-file). Spreadsheets live in memory. Every Sheets request needs a bearer token
 that this server issued through the refresh-token grant and that has not expired. Test controls
 live under /__fake/ (see CONTROL below). The server stops on SIGTERM or SIGINT, when its parent
-process goes away, and after --idle-timeout seconds without a request.
+process (or --parent-pid) goes away, and after --idle-timeout seconds without a request.
 
 Standard library only.
 """
@@ -1263,6 +1264,12 @@ def watchdog(idle_timeout, parent):
         time.sleep(0.2)
         if os.getppid() != parent:
             break
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            break
+        except PermissionError:
+            pass
         with STATE.lock:
             idle = time.monotonic() - STATE.last_request
         if idle_timeout > 0 and idle > idle_timeout:
@@ -1276,6 +1283,8 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
     ap.add_argument("--idle-timeout", type=float, default=300.0)
+    ap.add_argument("--parent-pid", type=int, default=0,
+                    help="stop when this process is gone (default: the parent at start)")
     ap.add_argument("--token-ttl", type=float, default=3599)
     ap.add_argument("--client", action="append", default=[],
                     help="CLIENT_ID:CLIENT_SECRET:REFRESH_TOKEN")
@@ -1303,7 +1312,7 @@ def main():
         threading.Thread(target=SERVER.shutdown, daemon=True).start()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    threading.Thread(target=watchdog, args=(args.idle_timeout, os.getppid()),
+    threading.Thread(target=watchdog, args=(args.idle_timeout, args.parent_pid or os.getppid()),
                      daemon=True).start()
     try:
         SERVER.serve_forever(poll_interval=0.1)

@@ -288,7 +288,7 @@ static bool have_python(void)
 static int fake_start(void)
 {
 	const char *src = getenv("abs_top_srcdir");
-	char script[4096], port_file[128], client[256];
+	char script[4096], port_file[128], client[256], parent[32];
 	FILE *f;
 
 	(void)snprintf(script, sizeof(script), "%s/tests/fakes/fake-sheets.py",
@@ -298,6 +298,7 @@ static int fake_start(void)
 		return -errno;
 	(void)snprintf(port_file, sizeof(port_file), "%s/port", tmpdir);
 	(void)snprintf(client, sizeof(client), "%s:%s:%s", CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN);
+	(void)snprintf(parent, sizeof(parent), "%d", (int)getpid());
 	fake_pid = fork();
 	if (fake_pid < 0)
 		return -errno;
@@ -306,7 +307,8 @@ static int fake_start(void)
 		if (null >= 0)
 			(void)dup2(null, STDOUT_FILENO);
 		execlp("python3", "python3", script, "--port-file", port_file, "--idle-timeout",
-		       "120", "--client", client, "--spreadsheet", SHEET_ID, (char *)NULL);
+		       "120", "--parent-pid", parent, "--client", client, "--spreadsheet", SHEET_ID,
+		       (char *)NULL);
 		_exit(127);
 	}
 	/* python3 may be a slow shim (pyenv) on a loaded machine: up to 60 s */
