@@ -33,6 +33,7 @@ enum store_kind {
 	STORE_PG,
 	STORE_MYSQL,
 	STORE_REDIS,
+	STORE_SHEETS,
 };
 
 struct store_case {
@@ -48,6 +49,10 @@ static struct store_case store_pgb = { "pgb", STORE_PG, "persist_data_b", false 
 static struct store_case store_mya = { "mya", STORE_MYSQL, "persist_data_a", false };
 /* Redis database 9 of the test server (the connector's own test uses others) */
 static struct store_case store_rds = { "rds", STORE_REDIS, "9", false };
+/* Google Sheets: tests/fakes/fake-sheets.py, started by the group set-up */
+static struct store_case store_shs = { "shs", STORE_SHEETS, "sheet-data-api", false };
+static pid_t fake_pid;
+static char fake_dir[64];
 /* PostgreSQL through the relay, for the store-down test */
 static struct store_case store_pgr = { "pgr", STORE_PG, "persist_data_r", false };
 
@@ -75,11 +80,17 @@ static bool have_redis(void)
 	return env("PERSISTD_TEST_REDIS_HOST") && env("PERSISTD_TEST_REDIS_PORT");
 }
 
+/* Redis and Google Sheets: models without byte[] and nillable fields, no generated keys. */
+static bool nosql(const struct store_case *s)
+{
+	return s->kind == STORE_REDIS || s->kind == STORE_SHEETS;
+}
+
 /* Upstream's Redis client words its errors its own way (runtime.md §3.2): where a test checks
  * the SQL and in-memory text exactly, for Redis it checks the code only. */
 static const char *text_for(const struct store_case *s, const char *text)
 {
-	return s->kind == STORE_REDIS ? NULL : text;
+	return nosql(s) ? NULL : text;
 }
 
 /* A redis-cli command against the model's database; its output into out. */
@@ -160,7 +171,7 @@ static char *fit_store(const char *text)
 
 	bool mentions = false;
 
-	if (!text || !current || current->kind != STORE_REDIS)
+	if (!text || !current || !nosql(current))
 		return text ? strdup(text) : NULL;
 	for (size_t i = 0; i < ELEMENTSOF(absent); i++)
 		mentions = mentions || strstr(text, absent[i]);
@@ -294,6 +305,21 @@ static void bind_model(char *toml, char *config, const struct store_case *s, con
 			 : s->kind == STORE_REDIS ? "redis"
 						  : "mysql";
 
+	if (s->kind == STORE_SHEETS) {
+		assert_int_equal(
+			append(toml, 8192,
+			       "\n[[tool.persist]]\nid = \"%s\"\ntargetModule = \"app.%s\"\n"
+			       "options.datastore = \"googlesheets\"\nfilePath = \"persist/%s.bal\"\n",
+			       s->model, s->model, s->model),
+			0);
+		assert_int_equal(append(config, 8192,
+					"\n[app.%s]\nspreadsheetId = \"%s\"\nclientId = \"%s\"\n"
+					"clientSecret = \"%s\"\nrefreshToken = \"%s\"\n",
+					s->model, s->database, host, user, password),
+				 0);
+		(void)port;
+		return;
+	}
 	if (s->kind == STORE_REDIS) {
 		assert_int_equal(
 			append(toml, 8192,
@@ -385,6 +411,71 @@ static void data_path(char *buf, size_t size, const struct store_case *s, const 
 	snprintf(buf, size, "/models/%s/data/%s", s->model, rest);
 }
 
+/* Start tests/fakes/fake-sheets.py with a client and a spreadsheet for store_shs, and point
+ * persistd's googlesheets connector at it (the daemon inherits the environment). */
+static int fake_sheets_start(void)
+{
+	char script[1024], port_file[128], client[256], parent[32], url[96], token_url[128];
+
+	if (system("command -v python3 >/dev/null") != 0)
+		return -ENOENT;
+	snprintf(script, sizeof(script), "%s/tests/fakes/fake-sheets.py",
+		 env("abs_top_srcdir") ? env("abs_top_srcdir") : ".");
+	snprintf(fake_dir, sizeof(fake_dir), "/tmp/persistd-data-fake-XXXXXX");
+	if (!mkdtemp(fake_dir))
+		return -errno;
+	snprintf(port_file, sizeof(port_file), "%s/port", fake_dir);
+	snprintf(client, sizeof(client),
+		 "data-api-client:data-api-secret-7Hq:data-api-refresh-3Kx");
+	snprintf(parent, sizeof(parent), "%d", (int)getpid());
+	fake_pid = fork();
+	if (fake_pid < 0)
+		return -errno;
+	if (fake_pid == 0) {
+		FILE *null = freopen("/dev/null", "w", stdout);
+		(void)null;
+		execlp("python3", "python3", script, "--port-file", port_file, "--idle-timeout",
+		       "300", "--parent-pid", parent, "--client", client, "--spreadsheet",
+		       store_shs.database, (char *)NULL);
+		_exit(127);
+	}
+	/* python3 may be a slow shim on a loaded machine: up to 60 s */
+	for (int i = 0; i < 1200; i++) {
+		unsigned port = 0;
+		FILE *f = fopen(port_file, "r");
+		int status;
+		if (f) {
+			int n = fscanf(f, "%u", &port);
+			fclose(f);
+			if (n == 1 && port > 0) {
+				snprintf(url, sizeof(url), "http://127.0.0.1:%u", port);
+				snprintf(token_url, sizeof(token_url), "%s/token", url);
+				setenv("PERSISTD_SHEETS_BASE_URL", url, 1);
+				setenv("PERSISTD_OAUTH_TOKEN_URL", token_url, 1);
+				return 0;
+			}
+		}
+		if (waitpid(fake_pid, &status, WNOHANG) == fake_pid) {
+			fake_pid = 0;
+			return -ECHILD;
+		}
+		usleep(50 * 1000);
+	}
+	return -ETIMEDOUT;
+}
+
+static void fake_sheets_stop(void)
+{
+	if (fake_pid > 0) {
+		int status;
+		kill(fake_pid, SIGTERM);
+		waitpid(fake_pid, &status, 0);
+		fake_pid = 0;
+	}
+	if (fake_dir[0])
+		test_remove_tree(fake_dir);
+}
+
 static int group_setup(void **state)
 {
 	static const char *const args[] = { "--set", "models.debounce=20ms",
@@ -431,6 +522,11 @@ static int group_setup(void **state)
 		bind_model(toml, config, &store_rds, env("PERSISTD_TEST_REDIS_HOST"),
 			   env("PERSISTD_TEST_REDIS_PORT"), NULL, NULL);
 	}
+	if (fake_sheets_start() == 0) {
+		store_shs.available = true;
+		bind_model(toml, config, &store_shs, "data-api-client", NULL, "data-api-secret-7Hq",
+			   "data-api-refresh-3Kx");
+	}
 	write_file("Ballerina.toml", toml);
 	write_file("Config.toml", config);
 	write_file("persist/mem.bal", connector_test_model);
@@ -441,9 +537,12 @@ static int group_setup(void **state)
 	}
 	if (have_mysql())
 		write_file("persist/mya.bal", connector_test_model);
-	if (have_redis()) {
+	if (have_redis() || store_shs.available) {
 		char *text = redis_model();
-		write_file("persist/rds.bal", text);
+		if (have_redis())
+			write_file("persist/rds.bal", text);
+		if (store_shs.available)
+			write_file("persist/shs.bal", text);
 		free(text);
 	}
 	return persistd_start(root, args, &proc) == 0 ? 0 : -1;
@@ -456,6 +555,7 @@ static int group_teardown(void **state)
 		persistd_stop(&proc, SIGTERM, 10000);
 	if (relay_ready)
 		relay_down(&relay);
+	fake_sheets_stop();
 	if (getenv("PERSISTD_TEST_KEEP"))
 		fprintf(stderr, "project kept in %s\n", root);
 	else
@@ -605,8 +705,8 @@ static void test_crud(void **state)
 			 "A record with the key 'E3' does not exist for the entity 'Employee'."));
 	expect_problem("GET", p, NULL, 404, "record_not_found", NULL);
 
-	/* 1-1 relation (nillable on one side: not in Redis's model) */
-	if (s->kind == STORE_REDIS)
+	/* 1-1 relation (nillable on one side: not in Redis's and Sheets' model) */
+	if (nosql(s))
 		return;
 	data_path(p, sizeof(p), s, "profiles");
 	expect_json("POST", p, "{\"id\":1,\"bio\":\"hi\",\"ownerEmpNo\":\"E1\"}", 201, "[1]");
@@ -731,7 +831,7 @@ static void test_field_types(void **state)
 	/* filters on typed values */
 	data_path(p, sizeof(p), s, "alltypes?d=gt.0&fields=id");
 	expect_json("GET", p, NULL, 200, "[{\"id\":1}]");
-	if (s->kind != STORE_REDIS) {
+	if (!nosql(s)) {
 		data_path(p, sizeof(p), s, "alltypes?opt=is.null&fields=id");
 		expect_json("GET", p, NULL, 200, "[{\"id\":1}]");
 	}
@@ -854,7 +954,8 @@ static void test_errors(void **state)
 		       NULL);
 
 	/* constraints of the SQL stores: a foreign key that points nowhere */
-	if (s->kind != STORE_MEMORY) {
+	/* (the in-memory and Sheets clients of upstream check no foreign keys either) */
+	if (s->kind != STORE_MEMORY && s->kind != STORE_SHEETS) {
 		data_path(p, sizeof(p), s, "employees");
 		expect_problem("POST", p,
 			       "{\"empNo\":\"E8\",\"firstName\":\"Z\",\"birthDate\":\"1990-01-01\","
@@ -913,8 +1014,8 @@ static void test_interop_rows(void **state)
  * model sees only its own records. */
 static void test_isolation(void **state)
 {
-	struct store_case *stores[] = { &store_mem, &store_pga, &store_pgb, &store_mya,
-					&store_rds };
+	struct store_case *stores[] = { &store_mem, &store_pga, &store_pgb,
+					&store_mya, &store_rds, &store_shs };
 	char p[256], body[256], want[256];
 	(void)state;
 
@@ -1113,7 +1214,8 @@ static void test_metrics(void **state)
 #define PER_STORE(fn)                                                                         \
 	cmocka_unit_test_prestate(fn, &store_mem), cmocka_unit_test_prestate(fn, &store_pga), \
 		cmocka_unit_test_prestate(fn, &store_mya),                                    \
-		cmocka_unit_test_prestate(fn, &store_rds)
+		cmocka_unit_test_prestate(fn, &store_rds),                                    \
+		cmocka_unit_test_prestate(fn, &store_shs)
 
 int main(void)
 {
