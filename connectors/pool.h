@@ -35,8 +35,7 @@ struct pool_config {
 	usec_t max_lifetime; /* any connection closes at its next release/janitor after this;
 				default 1 h; 0 = unlimited */
 	usec_t check_delay; /* ping an idle connection before reuse after this; default 30 s */
-	usec_t backoff_min,
-		backoff_max; /* reconnect delays while the store is down; 100 ms, 5 s */
+	usec_t backoff_min, backoff_max; /* reconnect delays while the store is down; 100 ms, 5 s */
 	bool trace; /* wrap the backend in the trace connector (debug log of every call) */
 };
 
