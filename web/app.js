@@ -659,6 +659,47 @@
 		return ["*", "1"]; /* one-to-many: many owners (they hold the key) per referenced record */
 	}
 
+	/* Rows and columns: a row for one or two entities, a grid for many. */
+	function placeOnGrid(list) {
+		const colW = [], rowH = [];
+		for (const b of list) {
+			colW[b.col] = Math.max(colW[b.col] || 0, b.w);
+			rowH[b.row] = Math.max(rowH[b.row] || 0, b.h);
+		}
+		const colX = [], rowY = [];
+		colW.reduce((x, w, i) => ((colX[i] = x), x + w + GAP_X), 0);
+		rowH.reduce((y, h, i) => ((rowY[i] = y), y + h + GAP_Y), 0);
+		for (const b of list) {
+			b.x = colX[b.col] + (colW[b.col] - b.w) / 2;
+			b.y = rowY[b.row];
+		}
+	}
+
+	/* Around an ellipse, in breadth-first order so related entities are neighbours: a line
+	 * between two boxes then crosses the middle instead of a third box. The ellipse grows
+	 * until no two boxes (with a gap around them) overlap. */
+	function placeOnEllipse(list) {
+		const n = list.length;
+		const overlap = (a, b) => a.x < b.x + b.w + GAP_X / 2 && b.x < a.x + a.w + GAP_X / 2 &&
+			a.y < b.y + b.h + GAP_Y / 2 && b.y < a.y + a.h + GAP_Y / 2;
+		let rx = Math.max(...list.map((b) => b.w)) / 2, ry = Math.max(...list.map((b) => b.h)) / 2;
+		for (let round = 0; round < 60; round++) {
+			list.forEach((b, i) => {
+				const t = -Math.PI / 2 + (2 * Math.PI * i) / n;
+				b.x = rx * Math.cos(t) - b.w / 2;
+				b.y = ry * Math.sin(t) - b.h / 2;
+			});
+			let clash = false;
+			for (let i = 0; i < n && !clash; i++)
+				for (let j = i + 1; j < n && !clash; j++)
+					clash = overlap(list[i], list[j]);
+			if (!clash)
+				return;
+			rx *= 1.12;
+			ry *= 1.12;
+		}
+	}
+
 	function renderDiagram(detail) {
 		const box = clear($("diagram"));
 		const rels = clear($("relations"));
@@ -689,20 +730,19 @@
 				h: HEAD_H + lines.length * LINE_H + PAD,
 			});
 		});
-		const colW = [], rowH = [];
-		for (const b of boxes.values()) {
-			colW[b.col] = Math.max(colW[b.col] || 0, b.w);
-			rowH[b.row] = Math.max(rowH[b.row] || 0, b.h);
+		const list = [...boxes.values()];
+		if (list.length >= 3 && list.length <= 10)
+			placeOnEllipse(list);
+		else
+			placeOnGrid(list);
+		/* Shift everything into view; room on the right for a self-relation's loop. */
+		const minX = Math.min(...list.map((b) => b.x)), minY = Math.min(...list.map((b) => b.y));
+		for (const b of list) {
+			b.x += MARGIN - minX;
+			b.y += MARGIN - minY;
 		}
-		const colX = [], rowY = [];
-		colW.reduce((x, w, i) => ((colX[i] = x), x + w + GAP_X), MARGIN);
-		rowH.reduce((y, h, i) => ((rowY[i] = y), y + h + GAP_Y), MARGIN);
-		for (const b of boxes.values()) {
-			b.x = colX[b.col] + (colW[b.col] - b.w) / 2;
-			b.y = rowY[b.row];
-		}
-		const width = colX[colX.length - 1] + colW[colW.length - 1] + MARGIN + 40;
-		const height = rowY[rowY.length - 1] + rowH[rowH.length - 1] + MARGIN;
+		const width = Math.max(...list.map((b) => b.x + b.w)) + MARGIN + 40;
+		const height = Math.max(...list.map((b) => b.y + b.h)) + MARGIN;
 
 		const titleId = "diagram-title";
 		const root = svg("svg", {
