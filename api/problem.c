@@ -29,6 +29,8 @@ static const struct {
 	{ ECONNRESET, { 503, "store_unavailable", "the connection to the store was lost" } },
 	{ EHOSTUNREACH, { 503, "store_unavailable", "the store's host is unreachable" } },
 	{ ETIMEDOUT, { 503, "store_unavailable", "the store did not answer in time" } },
+	{ ENOSPC, { 507, "insufficient_storage", "no space left on the project's disk" } },
+	{ EDQUOT, { 507, "insufficient_storage", "disk quota exceeded" } },
 	{ EBUSY, { 503, "unavailable", "service is busy" } },
 	{ ENOMEM, { 503, "unavailable", "out of memory" } },
 	{ EAGAIN, { 503, "unavailable", "try again later" } },
@@ -94,6 +96,8 @@ const char *http_reason_phrase(unsigned status)
 		return "Bad Gateway";
 	case 503:
 		return "Service Unavailable";
+	case 507:
+		return "Insufficient Storage";
 	case 504:
 		return "Gateway Timeout";
 	default:

@@ -23,7 +23,7 @@ static void test_errno_table(void **state)
 		{ -EBADMSG, 422 },    { -EOPNOTSUPP, 501 },   { -ECONNREFUSED, 503 },
 		{ -ECONNRESET, 503 }, { -EHOSTUNREACH, 503 }, { -EBUSY, 503 },
 		{ -ENOMEM, 503 },     { -EAGAIN, 503 },	      { -ETIMEDOUT, 503 },
-		{ -ENOLINK, 422 },    { -EIO, 500 },	      { -ENOSPC, 500 },
+		{ -ENOLINK, 422 },    { -EIO, 500 },	      { -ENOSPC, 507 },
 		{ 0, 500 },
 	};
 	(void)state;
