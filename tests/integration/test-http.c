@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -328,6 +332,90 @@ static void test_startup_refusals(void **state)
 	}
 }
 
+static int tcp_open(unsigned port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* Whether the server closed fd within timeout_ms (a read returns 0 or an error). */
+static bool closed_within(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char buf[4096];
+
+	for (int waited = 0; waited < timeout_ms; waited += 50) {
+		if (poll(&pfd, 1, 50) > 0) {
+			ssize_t n = read(fd, buf, sizeof(buf));
+			if (n <= 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+static long healthz_status(const struct persistd_proc *p)
+{
+	struct http_result h = { 0 };
+	char url[128];
+	long st = -1;
+
+	url_for(url, sizeof(url), p, "/healthz");
+	if (http_request("GET", url, NULL, 0, NULL, &h) == 0)
+		st = h.status;
+	http_result_release(&h);
+	return st;
+}
+
+/* Too many connections and slow clients are bounded: connections past http.max_connections
+ * are refused, idle ones are closed after http.connection_timeout, an endless header is cut
+ * at the connection's memory limit, and the daemon keeps answering throughout. */
+static void test_connection_limits(void **state)
+{
+	static const char *const args[] = { "--set", "http.max_connections=4",
+					    "--set", "http.connection_timeout=1s",
+					    "--set", "http.threads=1",
+					    NULL };
+	struct persistd_proc p;
+	int idle[4], extra, flood;
+	char chunk[4096];
+	bool cut = false;
+	(void)state;
+
+	assert_int_equal(persistd_start(project, args, &p), 0);
+	/* four silent clients take every slot */
+	for (int i = 0; i < 4; i++)
+		idle[i] = tcp_open(p.port);
+	usleep(200 * 1000);
+	/* a fifth connection is closed at once, without a reply */
+	extra = tcp_open(p.port);
+	assert_true(closed_within(extra, 2000));
+	close(extra);
+	/* the silent ones are dropped after the idle timeout, and service resumes */
+	for (int i = 0; i < 4; i++) {
+		assert_true(closed_within(idle[i], 5000));
+		close(idle[i]);
+	}
+	assert_int_equal(healthz_status(&p), 200);
+
+	/* a header that never ends: cut when it outgrows the connection's memory */
+	flood = tcp_open(p.port);
+	(void)signal(SIGPIPE, SIG_IGN);
+	assert_true(write(flood, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: ", 40) == 40);
+	memset(chunk, 'a', sizeof(chunk));
+	for (int i = 0; i < 256 && !cut; i++)
+		cut = write(flood, chunk, sizeof(chunk)) < 0;
+	assert_true(cut || closed_within(flood, 3000));
+	close(flood);
+	assert_int_equal(healthz_status(&p), 200);
+	assert_true(persistd_stop(&p, SIGTERM, 10000) >= 0);
+}
+
 /* A datagram socket standing in for systemd's notification socket. */
 static int notify_socket_open(char *path, size_t size)
 {
@@ -435,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_sigterm_exits_zero),
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_startup_refusals),
+		cmocka_unit_test(test_connection_limits),
 		cmocka_unit_test(test_sd_notify_states),
 		cmocka_unit_test(test_socket_activation),
 	};
