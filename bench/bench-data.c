@@ -4,15 +4,18 @@
  *   - PostgreSQL: `pgbench -S -M prepared` (and a one-row INSERT script for inserts);
  *   - MariaDB: a loop of prepared primary-key SELECTs (and one-row INSERTs) through libmariadb,
  *     one connection per client;
+ *   - Redis: `redis-benchmark -t get` on the same server, GETs of string keys holding the rows'
+ *     JSON, in a database of its own;
  *   - the in-memory store: get-by-key against a persistd with http.threads=1 whose threads are
  *     pinned to CPU 0 (what `taskset -a -p -c 0` does), the load on the other CPUs, against the
  *     target of 50,000 requests per second.
- * The targets are get-by-key >= 60% of the store's ceiling with p99 < 5 ms, and the in-memory
- * figure above 50,000 req/s. Prints its figures; asserts nothing.
+ * The targets are get-by-key >= 60% of the store's ceiling with p99 < 5 ms for the SQL stores,
+ * >= 50% of redis-benchmark's GET for Redis, and the in-memory figure above 50,000 req/s. Prints
+ * its figures; asserts nothing.
  *
- * Servers: the PERSISTD_TEST_PG_* / PERSISTD_TEST_MYSQL_* environment of tests/servers.sh, or,
- * when neither is set, servers of its own started with tests/servers.sh in a temporary
- * directory and stopped at the end. Needs abs_top_builddir (persistd) and abs_top_srcdir
+ * Servers: the PERSISTD_TEST_PG_* / PERSISTD_TEST_MYSQL_* / PERSISTD_TEST_REDIS_* environment of
+ * tests/servers.sh, or, when none is set, servers of its own started with tests/servers.sh in a
+ * temporary directory and stopped at the end. Needs abs_top_builddir (persistd) and abs_top_srcdir
  * (tests/servers.sh); see bench/README.md. */
 #include "config.h"
 
@@ -55,6 +58,8 @@
 #define TARGET_RATIO	0.60
 #define TARGET_P99_MS	5.0
 #define TARGET_INMEMORY 50000.0
+#define TARGET_REDIS	0.50
+#define REDIS_DB	9 /* the model's database; redis-benchmark's is REDIS_DB + 1 */
 #define SEED_BATCH	500
 #define MAX_CLIENTS	1024
 #define WARMUP_SECONDS	1.0
@@ -62,7 +67,7 @@
 
 static unsigned opt_clients = 32, opt_rows = 10000, opt_threads = 4, opt_load_threads;
 static double opt_seconds = 10;
-static bool opt_pg = true, opt_mysql = true, opt_inmemory = true;
+static bool opt_pg = true, opt_mysql = true, opt_redis = true, opt_inmemory = true;
 static char workdir[64];
 static char db_name[64];
 
@@ -454,9 +459,9 @@ static void start_servers(void)
 	char cmd[1024];
 
 	if (!src)
-		die("set abs_top_srcdir (tests/servers.sh) or PERSISTD_TEST_PG_*/MYSQL_*");
+		die("set abs_top_srcdir (tests/servers.sh) or PERSISTD_TEST_PG_*/MYSQL_*/REDIS_*");
 	snprintf(servers_dir, sizeof(servers_dir), "%s/servers", workdir);
-	note("starting PostgreSQL and MariaDB with tests/servers.sh in %s", servers_dir);
+	note("starting PostgreSQL, MariaDB and Redis with tests/servers.sh in %s", servers_dir);
 	snprintf(cmd, sizeof(cmd), "'%s/tests/servers.sh' start '%s' >&2", src, servers_dir);
 	if (system(cmd) != 0) {
 		snprintf(cmd, sizeof(cmd), "'%s/tests/servers.sh' stop '%s' >&2", src, servers_dir);
@@ -499,7 +504,8 @@ static const char model_text[] = "import ballerina/persist as _;\n\n"
 				 "    int qty;\n"
 				 "|};\n";
 
-/* One model per store, each bound to it: pg, my and mem, each with the entity Item. */
+/* One model per store, each bound to it: pg, my, rds and mem, each with the entity Item (no
+ * byte[] and no nillable field, so Redis takes it as it is). */
 static void write_project(void)
 {
 	char path[512], toml[4096], cfg[2048];
@@ -545,6 +551,17 @@ static void write_project(void)
 							    : "",
 			db_name);
 		write_text("persist/my.bal", model_text);
+	}
+	if (opt_redis) {
+		n += (size_t)snprintf(
+			toml + n, sizeof(toml) - n,
+			"\n[[tool.persist]]\nid = \"rds\"\ntargetModule = \"bench.rds\"\n"
+			"options.datastore = \"redis\"\nfilePath = \"persist/rds.bal\"\n");
+		m += (size_t)snprintf(cfg + m, sizeof(cfg) - m,
+				      "[bench.rds]\nconnectionConfig = \"redis://%s:%s/%d\"\n\n",
+				      env("PERSISTD_TEST_REDIS_HOST"),
+				      env("PERSISTD_TEST_REDIS_PORT"), REDIS_DB);
+		write_text("persist/rds.bal", model_text);
 	}
 	n += (size_t)snprintf(toml + n, sizeof(toml) - n,
 			      "\n[[tool.persist]]\nid = \"mem\"\ntargetModule = \"bench.mem\"\n"
@@ -627,7 +644,7 @@ static void wait_ready(const struct persistd_proc *p)
 	die("persistd did not get ready");
 }
 
-/* The model's tables, created afresh, and rows 1..opt_rows. */
+/* The model's tables, created afresh (the SQL stores), and rows 1..opt_rows. */
 static void push_and_seed(const struct persistd_proc *p, const char *model)
 {
 	char path[128], reply[1024];
@@ -637,7 +654,7 @@ static void push_and_seed(const struct persistd_proc *p, const char *model)
 	if (!body)
 		die("out of memory");
 	snprintf(path, sizeof(path), "/models/%s/push", model);
-	if (strcmp(model, "mem") != 0) {
+	if (strcmp(model, "mem") != 0 && strcmp(model, "rds") != 0) {
 		st = http(p, "POST", path, "{\"dropExisting\": true}", reply, sizeof(reply));
 		if (st != 200)
 			die("POST %s: %ld %s", path, st, reply);
@@ -982,6 +999,165 @@ static void my_bench(const struct persistd_proc *p, struct figure fig[4])
 }
 #endif
 
+/* ---- Redis: redis-benchmark on the same server ------------------------------------------------
+ */
+
+/* `redis-cli ... -n db args` through the shell; its first line of output into out. */
+static void redis_cli(int db, const char *args, const char *input, char *out, size_t size)
+{
+	char cmd[1024], line[256] = "";
+	FILE *f;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "redis-cli -h '%s' -p '%s' -n %d %s%s%s 2>&1",
+		 env("PERSISTD_TEST_REDIS_HOST"), env("PERSISTD_TEST_REDIS_PORT"), db, args,
+		 input ? " <" : "", input ? input : "");
+	f = popen(cmd, "r");
+	if (!f)
+		die("cannot run %s", cmd);
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	while (fgetc(f) != EOF)
+		;
+	st = pclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	if (st != 0)
+		die("failed: %s: %s", cmd, line);
+	if (out)
+		snprintf(out, size, "%s", line);
+}
+
+static void redis_flush(int db)
+{
+	char out[256];
+
+	redis_cli(db, "FLUSHDB", NULL, out, sizeof(out));
+	if (strcmp(out, "OK") != 0)
+		die("redis-cli FLUSHDB: %s", out);
+}
+
+/* The keys redis-benchmark's GETs read (-r rows: key:000000000000 .. key:<rows - 1>, twelve
+ * digits), each holding the JSON persistd answers for the row, written with redis-cli --pipe. */
+static void redis_seed_strings(int db)
+{
+	char path[512], n[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/redis-seed.resp", workdir);
+	f = fopen(path, "w");
+	if (!f)
+		die("cannot write %s", path);
+	for (unsigned i = 0; i < opt_rows; i++) {
+		char key[32], val[96];
+		int kl = snprintf(key, sizeof(key), "key:%012u", i);
+		int vl = snprintf(val, sizeof(val), "{\"id\":%u,\"name\":\"item %u\",\"qty\":%u}",
+				  i + 1, i + 1, (i + 1) % 1000);
+		fprintf(f, "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", kl, key, vl, val);
+	}
+	if (fclose(f) != 0)
+		die("cannot write %s", path);
+	redis_cli(db, "--pipe", path, NULL, 0);
+	(void)unlink(path);
+	redis_cli(db, "DBSIZE", NULL, n, sizeof(n));
+	if (strtoul(n, NULL, 10) != opt_rows)
+		die("redis-cli --pipe: %s keys in database %d, not %u", n, db, opt_rows);
+}
+
+/* One redis-benchmark run: "cmd" is `-t get` or a command of its own; opt_clients clients on
+ * opt_load_threads threads, -r opt_rows. Its CSV line: "TEST","rps","avg","min","p50","p95",
+ * "p99","max". Returns false when there is no such line. */
+static bool redis_benchmark_run(int db, const char *cmd, unsigned long requests, struct figure *f)
+{
+	char line[1024], threads[32] = "";
+	char *sh;
+	FILE *p;
+	bool found = false;
+
+	if (opt_load_threads > 1)
+		snprintf(threads, sizeof(threads), "--threads %u", opt_load_threads);
+	if (asprintf(&sh,
+		     "redis-benchmark -h '%s' -p '%s' --dbnum %d -c %u -n %lu -r %u %s --csv %s "
+		     "2>&1",
+		     env("PERSISTD_TEST_REDIS_HOST"), env("PERSISTD_TEST_REDIS_PORT"), db,
+		     opt_clients, requests, opt_rows, threads, cmd) < 0)
+		die("out of memory");
+	p = popen(sh, "r");
+	if (!p)
+		die("cannot run %s", sh);
+	*f = (struct figure){ .measured = true };
+	while (fgets(line, sizeof(line), p)) {
+		double v[7];
+		char *q = strchr(line, ',');
+		if (line[0] != '"' || !q || strncmp(line, "\"test\"", 6) == 0)
+			continue;
+		if (sscanf(q, ",\"%lf\",\"%lf\",\"%lf\",\"%lf\",\"%lf\",\"%lf\",\"%lf\"", &v[0],
+			   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]) == 7) {
+			f->rps = v[0];
+			f->p50_ms = v[3];
+			f->p99_ms = v[5];
+			f->requests = requests;
+			found = true;
+		}
+	}
+	if (pclose(p) != 0 || !found) {
+		note("failed: %s", sh);
+		found = false;
+	}
+	free(sh);
+	return found;
+}
+
+/* A warm-up run of about WARMUP_SECONDS, then a run of about opt_seconds: redis-benchmark
+ * counts requests, not time, so the second run's count is the first one's rate times
+ * opt_seconds. */
+static void redis_ceiling(int db, const char *cmd, struct figure *f)
+{
+	unsigned long n = 20000;
+	struct figure w;
+
+	for (;;) {
+		double t0 = now_s(), took;
+		if (!redis_benchmark_run(db, cmd, n, &w))
+			die("redis-benchmark failed");
+		took = now_s() - t0;
+		if (took >= WARMUP_SECONDS / 2 || n >= 100000000ul)
+			break;
+		n *= 4;
+	}
+	n = (unsigned long)(w.rps * opt_seconds);
+	if (n < opt_clients * 10ul)
+		n = opt_clients * 10ul;
+	if (!redis_benchmark_run(db, cmd, n, f))
+		die("redis-benchmark failed");
+}
+
+static void redis_bench(const struct persistd_proc *p, struct figure fig[4])
+{
+	struct load l = { .port = p->port,
+			  .model = "rds",
+			  .clients = opt_clients,
+			  .threads = opt_load_threads,
+			  .rows = opt_rows };
+
+	note("redis: %u rows in database %d", opt_rows, REDIS_DB);
+	redis_flush(REDIS_DB);
+	redis_flush(REDIS_DB + 1);
+	push_and_seed(p, "rds");
+	note("redis: get-by-key through persistd");
+	l.op = OP_GET;
+	run_http(&l, &fig[0]);
+	note("redis: redis-benchmark -t get, %u keys in database %d", opt_rows, REDIS_DB + 1);
+	redis_seed_strings(REDIS_DB + 1);
+	redis_ceiling(REDIS_DB + 1, "-t get", &fig[1]);
+	note("redis: inserts through persistd");
+	l.op = OP_INSERT;
+	l.first_id = opt_rows + 1;
+	run_http(&l, &fig[2]);
+	note("redis: redis-benchmark one-hash HSET");
+	redis_ceiling(REDIS_DB + 1, "HSET Item:__rand_int__ id __rand_int__ name item qty 1",
+		      &fig[3]);
+}
+
 /* ---- the in-memory store on one core ----------------------------------------------------------
  */
 
@@ -1040,7 +1216,10 @@ static void print_row(const char *store, const char *op, const char *path, const
 	       f->p99_ms, (unsigned long long)f->errors);
 }
 
-static void print_ratio(const struct figure *via, const struct figure *ceiling, bool target)
+/* The ratio persistd/ceiling, and whether it meets target (0: none), with p99 under
+ * TARGET_P99_MS too when p99 is set. */
+static void print_ratio(const struct figure *via, const struct figure *ceiling, double target,
+			bool p99)
 {
 	double ratio;
 
@@ -1048,10 +1227,12 @@ static void print_ratio(const struct figure *via, const struct figure *ceiling, 
 		return;
 	ratio = via->rps / ceiling->rps;
 	printf("%-24s persistd/ceiling %5.1f%%", "", ratio * 100);
-	if (target)
-		printf("   target >= %.0f%% and p99 < %.0f ms: %s", TARGET_RATIO * 100,
-		       TARGET_P99_MS,
-		       ratio >= TARGET_RATIO && via->p99_ms < TARGET_P99_MS ? "met" : "NOT met");
+	if (target > 0 && p99)
+		printf("   target >= %.0f%% and p99 < %.0f ms: %s", target * 100, TARGET_P99_MS,
+		       ratio >= target && via->p99_ms < TARGET_P99_MS ? "met" : "NOT met");
+	else if (target > 0)
+		printf("   target >= %.0f%%: %s", target * 100,
+		       ratio >= target ? "met" : "NOT met");
 	printf("\n");
 }
 
@@ -1091,13 +1272,13 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: bench-data [-c CLIENTS] [-d SECONDS] [-r ROWS] [-t HTTP_THREADS]\n"
-		"                  [-j LOAD_THREADS] [-s pg,mysql,inmemory]\n\n"
+		"                  [-j LOAD_THREADS] [-s pg,mysql,redis,inmemory]\n\n"
 		"  -c, --clients N       concurrent clients (default 32)\n"
 		"  -d, --duration S      seconds per measurement, after 1 s of warm-up (default 10)\n"
 		"  -r, --rows N          rows seeded per store (default 10000)\n"
-		"  -t, --threads N       persistd's http.threads for the SQL stores (default 4)\n"
-		"  -j, --load-threads N  load generator and pgbench threads (default: CPUs)\n"
-		"  -s, --stores LIST     which stores to measure (default pg,mysql,inmemory)\n");
+		"  -t, --threads N       persistd's http.threads but in-memory's (default 4)\n"
+		"  -j, --load-threads N  load, pgbench and redis-benchmark threads (default: CPUs)\n"
+		"  -s, --stores LIST     which stores to measure (default pg,mysql,redis,inmemory)\n");
 }
 
 static void parse_args(int argc, char **argv)
@@ -1136,6 +1317,7 @@ static void parse_args(int argc, char **argv)
 		case 's':
 			opt_pg = strstr(optarg, "pg") != NULL;
 			opt_mysql = strstr(optarg, "mysql") != NULL;
+			opt_redis = strstr(optarg, "redis") != NULL;
 			opt_inmemory = strstr(optarg, "inmemory") != NULL;
 			break;
 		case 'h':
@@ -1158,11 +1340,11 @@ static void parse_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct figure pg[4] = { 0 }, my[4] = { 0 }, mem[3] = { 0 };
+	struct figure pg[4] = { 0 }, my[4] = { 0 }, rd[4] = { 0 }, mem[3] = { 0 };
 	struct persistd_proc p = { 0 };
 	char cpu[256], mem_how[64] = "persistd (1 thread)", cmd[256], load_before[64],
 		       load_after[64];
-	bool sql;
+	bool served;
 
 	parse_args(argc, argv);
 	(void)cmd; /* unused without the SQL stores */
@@ -1176,8 +1358,14 @@ int main(int argc, char **argv)
 
 	opt_pg = opt_pg && ENABLE_POSTGRESQL;
 	opt_mysql = opt_mysql && ENABLE_MYSQL;
-	if ((opt_pg || opt_mysql) && !env("PERSISTD_TEST_PG_HOST") &&
-	    !env("PERSISTD_TEST_MYSQL_HOST"))
+	opt_redis = opt_redis && ENABLE_REDIS;
+	if (opt_redis && system("command -v redis-benchmark >/dev/null && command -v redis-cli "
+				">/dev/null") != 0) {
+		note("no redis-benchmark or redis-cli (redis-tools): the Redis figures are left out");
+		opt_redis = false;
+	}
+	if ((opt_pg || opt_mysql || opt_redis) && !env("PERSISTD_TEST_PG_HOST") &&
+	    !env("PERSISTD_TEST_MYSQL_HOST") && !env("PERSISTD_TEST_REDIS_HOST"))
 		start_servers();
 	if (opt_pg && !env("PERSISTD_TEST_PG_HOST")) {
 		note("no PostgreSQL server: its figures are left out");
@@ -1187,7 +1375,11 @@ int main(int argc, char **argv)
 		note("no MariaDB server: its figures are left out");
 		opt_mysql = false;
 	}
-	sql = opt_pg || opt_mysql;
+	if (opt_redis && (!env("PERSISTD_TEST_REDIS_HOST") || !env("PERSISTD_TEST_REDIS_PORT"))) {
+		note("no Redis server: its figures are left out");
+		opt_redis = false;
+	}
+	served = opt_pg || opt_mysql || opt_redis;
 #if ENABLE_POSTGRESQL
 	if (opt_pg) {
 		snprintf(cmd, sizeof(cmd), "DROP DATABASE IF EXISTS %s", db_name);
@@ -1207,7 +1399,7 @@ int main(int argc, char **argv)
 	write_project();
 	load_average(load_before, sizeof(load_before));
 
-	if (sql) {
+	if (served) {
 		start_persistd(opt_threads, &p);
 		wait_ready(&p);
 #if ENABLE_POSTGRESQL
@@ -1218,6 +1410,8 @@ int main(int argc, char **argv)
 		if (opt_mysql)
 			my_bench(&p, my);
 #endif
+		if (opt_redis)
+			redis_bench(&p, rd);
 		persistd_stop(&p, SIGTERM, 10000);
 	}
 	if (opt_inmemory)
@@ -1237,6 +1431,10 @@ int main(int argc, char **argv)
 		my_exec(NULL, cmd);
 	}
 #endif
+	if (opt_redis) {
+		redis_flush(REDIS_DB);
+		redis_flush(REDIS_DB + 1);
+	}
 	stop_servers();
 	test_remove_tree(workdir);
 	curl_global_cleanup();
@@ -1254,18 +1452,26 @@ int main(int argc, char **argv)
 	if (opt_pg) {
 		print_row("postgresql", "get-by-key", "persistd", &pg[0]);
 		print_row("postgresql", "get-by-key", "pgbench -S -M prepared", &pg[1]);
-		print_ratio(&pg[0], &pg[1], true);
+		print_ratio(&pg[0], &pg[1], TARGET_RATIO, true);
 		print_row("postgresql", "insert", "persistd", &pg[2]);
 		print_row("postgresql", "insert", "pgbench one-row INSERT, prepared", &pg[3]);
-		print_ratio(&pg[2], &pg[3], false);
+		print_ratio(&pg[2], &pg[3], 0, false);
 	}
 	if (opt_mysql) {
 		print_row("mysql", "get-by-key", "persistd", &my[0]);
 		print_row("mysql", "get-by-key", "libmariadb prepared PK SELECT", &my[1]);
-		print_ratio(&my[0], &my[1], true);
+		print_ratio(&my[0], &my[1], TARGET_RATIO, true);
 		print_row("mysql", "insert", "persistd", &my[2]);
 		print_row("mysql", "insert", "libmariadb prepared INSERT", &my[3]);
-		print_ratio(&my[2], &my[3], false);
+		print_ratio(&my[2], &my[3], 0, false);
+	}
+	if (opt_redis) {
+		print_row("redis", "get-by-key", "persistd", &rd[0]);
+		print_row("redis", "get-by-key", "redis-benchmark -t get", &rd[1]);
+		print_ratio(&rd[0], &rd[1], TARGET_REDIS, false);
+		print_row("redis", "insert", "persistd", &rd[2]);
+		print_row("redis", "insert", "redis-benchmark one-hash HSET", &rd[3]);
+		print_ratio(&rd[2], &rd[3], 0, false);
 	}
 	if (opt_inmemory) {
 		print_row("inmemory", "get-by-key", mem_how, &mem[0]);
