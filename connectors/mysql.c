@@ -30,6 +30,7 @@
 #undef FIELD_TYPE_STRING
 
 #include "base/alloc.h"
+#include "base/hash.h"
 #include "base/buf.h"
 #include "base/macro.h"
 #include "base/strutil.h"
@@ -46,11 +47,24 @@ struct my_config {
 	unsigned port;
 };
 
+/* Prepared statements kept per connection, by SQL text: the statements of a model repeat
+ * (get-by-key, insert, update of each entity), and preparing costs a round trip each time. */
+#define MY_STMT_CACHE 32
+
+struct my_cached_stmt {
+	char *sql; /* NULL: a free slot */
+	uint64_t hash;
+	MYSQL_STMT *st;
+	uint64_t used; /* last use, for eviction */
+};
+
 struct my_conn {
 	struct conn base;
 	MYSQL *my;
 	const char *database; /* borrowed from the config */
 	bool in_tx;
+	struct my_cached_stmt cache[MY_STMT_CACHE];
+	uint64_t uses;
 	char err[1024];
 };
 
@@ -221,10 +235,20 @@ static int my_connect(struct conn *c, const void *cfgp, usec_t timeout)
 	return r;
 }
 
+static void cache_drop(struct my_cached_stmt *cs)
+{
+	if (cs->st)
+		mysql_stmt_close(cs->st);
+	mem_free(cs->sql);
+	*cs = (struct my_cached_stmt){ 0 };
+}
+
 static void my_disconnect(struct conn *c)
 {
 	struct my_conn *mc = my_conn_cast(c);
 
+	for (size_t i = 0; i < MY_STMT_CACHE; i++)
+		cache_drop(&mc->cache[i]);
 	mysql_close(mc->my);
 	mc->my = NULL;
 }
@@ -436,22 +460,81 @@ static int stmt_error(struct my_conn *mc, const struct entity *e, MYSQL_STMT *st
 	return map_error(mc, e, mysql_stmt_errno(st), mysql_stmt_error(st));
 }
 
-/* Prepare, bind and execute; *ret is the statement (results stored client-side). */
+/* The cached statement for sql, prepared on first use; NULL with the error set on failure. */
+static MYSQL_STMT *cached_prepare(struct my_conn *mc, const struct entity *e, const struct buf *sql,
+				  int *ret_error)
+{
+	uint64_t h = fnv1a64(sql->buf, sql->len);
+	struct my_cached_stmt *slot = NULL;
+	MYSQL_STMT *st;
+
+	mc->uses++;
+	for (size_t i = 0; i < MY_STMT_CACHE; i++) {
+		struct my_cached_stmt *cs = &mc->cache[i];
+		if (cs->sql && cs->hash == h && streq(cs->sql, sql->buf)) {
+			cs->used = mc->uses;
+			return cs->st;
+		}
+		/* a free slot, else the least recently used */
+		if (!slot || (slot->sql && (!cs->sql || cs->used < slot->used)))
+			slot = cs;
+	}
+	st = mysql_stmt_init(mc->my);
+	if (!st) {
+		*ret_error = conn_error(mc);
+		return NULL;
+	}
+	if (mysql_stmt_prepare(st, sql->buf, sql->len) != 0) {
+		*ret_error = stmt_error(mc, e, st);
+		mysql_stmt_close(st);
+		return NULL;
+	}
+	cache_drop(slot);
+	slot->sql = mem_strdup(sql->buf);
+	if (!slot->sql) {
+		mysql_stmt_close(st);
+		*ret_error = -ENOMEM;
+		return NULL;
+	}
+	slot->hash = h;
+	slot->st = st;
+	slot->used = mc->uses;
+	return st;
+}
+
+/* Give back a statement run() returned: its results are freed, the statement stays cached. */
+static void release_stmt(struct my_conn *mc, MYSQL_STMT *st)
+{
+	(void)mc;
+	if (st)
+		(void)mysql_stmt_free_result(st);
+}
+
+/* A statement that failed is dropped from the cache: it may no longer fit the server's
+ * tables, and the connection may be gone. */
+static void forget_stmt(struct my_conn *mc, MYSQL_STMT *st)
+{
+	for (size_t i = 0; i < MY_STMT_CACHE; i++)
+		if (mc->cache[i].st == st) {
+			cache_drop(&mc->cache[i]);
+			return;
+		}
+}
+
+/* Prepare (once per connection), bind and execute; *ret is the statement, its results stored
+ * client-side; give it back with release_stmt(). */
 static int run(struct my_conn *mc, const struct entity *e, const struct buf *sql,
 	       const struct params *p, MYSQL_STMT **ret)
 {
-	MYSQL_STMT *st = mysql_stmt_init(mc->my);
 	_cleanup_free_ MYSQL_BIND *b = new0(MYSQL_BIND, p->n + 1);
-	int r;
+	MYSQL_STMT *st;
+	int r = 0;
 
-	if (!st)
-		return conn_error(mc);
-	if (!b) {
-		mysql_stmt_close(st);
+	if (!b)
 		return -ENOMEM;
-	}
-	if (mysql_stmt_prepare(st, sql->buf, sql->len) != 0)
-		goto fail;
+	st = cached_prepare(mc, e, sql, &r);
+	if (!st)
+		return r;
 	for (size_t i = 0; i < p->n; i++) {
 		b[i].buffer_type = p->v[i].type;
 		b[i].buffer = p->v[i].data;
@@ -467,7 +550,7 @@ static int run(struct my_conn *mc, const struct entity *e, const struct buf *sql
 	return 0;
 fail:
 	r = stmt_error(mc, e, st);
-	mysql_stmt_close(st);
+	forget_stmt(mc, st);
 	return r;
 }
 
@@ -680,7 +763,7 @@ static int my_create(struct conn *c, const struct entity *e, const json_t *rec, 
 				    ? -ENOMEM
 				    : 0;
 	}
-	mysql_stmt_close(st);
+	release_stmt(mc, st);
 	if (!key)
 		return -ENOMEM;
 	if (r < 0)
@@ -791,7 +874,7 @@ static int run_select(struct my_conn *mc, const struct query_plan *plan, const j
 	if (r < 0)
 		return r;
 	r = fetch_rows(mc, st, fetched, n, rows);
-	mysql_stmt_close(st);
+	release_stmt(mc, st);
 	if (r < 0)
 		return r;
 	*ret_rows = TAKE_PTR(rows);
@@ -867,7 +950,7 @@ static int my_update(struct conn *c, const struct entity *e, const json_t *key, 
 	if (r < 0)
 		return r;
 	n = first ? mysql_stmt_num_rows(st) : mysql_stmt_affected_rows(st);
-	mysql_stmt_close(st);
+	release_stmt(mc, st);
 	if (n == 0) {
 		conn_not_found_text(e, k, mc->err, sizeof(mc->err));
 		return -ENOENT;
@@ -903,7 +986,7 @@ static int my_remove(struct conn *c, const struct entity *e, const json_t *key)
 	if (r < 0)
 		return r;
 	n = mysql_stmt_affected_rows(st);
-	mysql_stmt_close(st);
+	release_stmt(mc, st);
 	if (n == 0) {
 		conn_not_found_text(e, k, mc->err, sizeof(mc->err));
 		return -ENOENT;
