@@ -54,12 +54,15 @@ static const struct entity *find_resource(const struct model_file *mf, const cha
 
 	for (size_t i = 0; i < mf->n_entities; i++) {
 		const struct entity *e = mf->entities[i];
+		const char *name = e->resource_name;
 
-		buf_reset(&res);
-		if (naming_resource_name(e->name, &res) < 0)
-			continue;
-		if (streq(res.buf, resource) ||
-		    (res.buf[0] == '\'' && streq(res.buf + 1, resource)))
+		if (!name) {
+			buf_reset(&res);
+			if (naming_resource_name(e->name, &res) < 0)
+				continue;
+			name = res.buf;
+		}
+		if (streq(name, resource) || (name[0] == '\'' && streq(name + 1, resource)))
 			return e;
 	}
 	return NULL;

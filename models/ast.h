@@ -163,6 +163,7 @@ struct entity {
 	struct annotation *annotations;
 	size_t n_annotations;
 	const char *table_name; /* @sql:Name value, NULL without one */
+	const char *resource_name; /* the generated client's resource ("employees"); NULL on OOM */
 	const char *schema; /* @sql:Schema value, NULL without one */
 
 	struct field **fields; /* every field, source order */

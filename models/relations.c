@@ -8,6 +8,7 @@
 #include "base/alloc.h"
 #include "models/ast.h"
 #include "models/names.h"
+#include "models/naming.h"
 #include "models/relations.h"
 
 /* Open-addressing indexes by bare name (see ast.c): first declaration wins. */
@@ -539,6 +540,12 @@ int model_resolve(struct model_file *mf)
 		r = read_string(ar, entity_annotation(e, "sql", "Name"), "value", &e->table_name);
 		if (r < 0)
 			return r;
+		{
+			/* once here, not on every data request that looks a resource up */
+			_cleanup_buf_ struct buf res = BUF_INIT(1024);
+			if (naming_resource_name(e->name, &res) >= 0)
+				e->resource_name = arena_strdup(ar, res.buf);
+		}
 		r = read_string(ar, entity_annotation(e, "sql", "Schema"), "value", &e->schema);
 		if (r < 0)
 			return r;
