@@ -1842,3 +1842,39 @@ int conn_push(struct conn *c, const struct model_file *mf, bool drop_existing)
 	}
 	return conn_apply_sql(c, script.buf);
 }
+
+struct sort_ctx {
+	const struct query_plan *p;
+};
+
+static int row_compare(const void *a, const void *b, void *userdata)
+{
+	const struct sort_ctx *ctx = userdata;
+	const struct query_plan *p = ctx->p;
+	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+
+	for (size_t i = 0; i < p->n_order; i++) {
+		const struct conn_column *c = &p->cols.v[p->order_col[i]];
+		int cmp = conn_value_compare(c->type, json_object_get(x, c->name),
+					     json_object_get(y, c->name));
+		if (cmp)
+			return p->order_desc[i] ? -cmp : cmp;
+	}
+	/* then the key, so pages are stable */
+	for (size_t i = 0; i < p->e->n_keys; i++) {
+		const struct conn_column *c = conn_columns_find(&p->cols, p->e->keys[i]->bare_name);
+		int cmp = c ? conn_value_compare(c->type, json_object_get(x, c->name),
+						 json_object_get(y, c->name))
+			    : 0;
+		if (cmp)
+			return cmp;
+	}
+	return 0;
+}
+
+void query_plan_sort(const struct query_plan *p, json_t **v, size_t n)
+{
+	struct sort_ctx ctx = { .p = p };
+
+	qsort_r(v, n, sizeof(*v), row_compare, &ctx);
+}

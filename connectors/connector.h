@@ -466,6 +466,9 @@ void query_plan_release(struct query_plan *p);
 
 /* Whether a canonical record matches every filter of p (in-memory evaluation). */
 bool query_plan_match(const struct query_plan *p, const json_t *rec);
+/* Sort records (fetched with p->fetch columns) in p's order, then by key, for backends that
+ * order in process. */
+void query_plan_sort(const struct query_plan *p, json_t **v, size_t n);
 /* Compare two canonical values of one column type, for ordering and filters (null first). */
 int conn_value_compare(enum conn_type t, const json_t *a, const json_t *b);
 /* Load p's relations into each row of rows (fetched with p->fetch columns) through c's own

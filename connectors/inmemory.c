@@ -324,35 +324,6 @@ static int mem_remove(struct conn *c, const struct entity *e, const json_t *key)
 	return r;
 }
 
-struct sort_ctx {
-	const struct query_plan *p;
-	const struct entity *e;
-};
-
-static int row_compare(const void *a, const void *b, void *userdata)
-{
-	const struct sort_ctx *ctx = userdata;
-	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-
-	for (size_t i = 0; i < ctx->p->n_order; i++) {
-		const struct conn_column *c = &ctx->p->cols.v[ctx->p->order_col[i]];
-		int cmp = conn_value_compare(c->type, json_object_get(x, c->name),
-					     json_object_get(y, c->name));
-		if (cmp)
-			return ctx->p->order_desc[i] ? -cmp : cmp;
-	}
-	for (size_t i = 0; i < ctx->e->n_keys; i++) {
-		const struct conn_column *c =
-			conn_columns_find(&ctx->p->cols, ctx->e->keys[i]->bare_name);
-		int cmp = c ? conn_value_compare(c->type, json_object_get(x, c->name),
-						 json_object_get(y, c->name))
-			    : 0;
-		if (cmp)
-			return cmp;
-	}
-	return 0;
-}
-
 static int mem_query(struct conn *c, const struct entity *e, const struct query *q,
 		     json_t **ret_rows)
 {
@@ -387,8 +358,7 @@ static int mem_query(struct conn *c, const struct entity *e, const struct query 
 		}
 	unlock(m);
 	if (r >= 0 && p.n_order > 0) {
-		struct sort_ctx ctx = { .p = &p, .e = e };
-		qsort_r(v, n, sizeof(*v), row_compare, &ctx);
+		query_plan_sort(&p, v, n);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (r >= 0 && i >= p.offset && i - p.offset < p.limit) {

@@ -1409,35 +1409,6 @@ static int fetch_records(struct redis_conn *rc, const struct query_plan *p, json
 	return 0;
 }
 
-struct sort_ctx {
-	const struct query_plan *p;
-	const struct entity *e;
-};
-
-static int row_compare(const void *a, const void *b, void *userdata)
-{
-	const struct sort_ctx *ctx = userdata;
-	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-
-	for (size_t i = 0; i < ctx->p->n_order; i++) {
-		const struct conn_column *c = &ctx->p->cols.v[ctx->p->order_col[i]];
-		int cmp = conn_value_compare(c->type, json_object_get(x, c->name),
-					     json_object_get(y, c->name));
-		if (cmp)
-			return ctx->p->order_desc[i] ? -cmp : cmp;
-	}
-	for (size_t i = 0; i < ctx->e->n_keys; i++) {
-		const struct conn_column *c =
-			conn_columns_find(&ctx->p->cols, ctx->e->keys[i]->bare_name);
-		int cmp = c ? conn_value_compare(c->type, json_object_get(x, c->name),
-						 json_object_get(y, c->name))
-			    : 0;
-		if (cmp)
-			return cmp;
-	}
-	return 0;
-}
-
 static int redis_query(struct conn *c, const struct entity *e, const struct query *q,
 		       json_t **ret_rows)
 {
@@ -1469,8 +1440,7 @@ static int redis_query(struct conn *c, const struct entity *e, const struct quer
 	for (size_t i = 0; i < n; i++)
 		v[i] = json_array_get(all, i);
 	{
-		struct sort_ctx ctx = { .p = &p, .e = e };
-		qsort_r(v, n, sizeof(*v), row_compare, &ctx);
+		query_plan_sort(&p, v, n);
 	}
 	for (size_t i = p.offset; i < n && i - p.offset < p.limit; i++)
 		if (json_array_append(rows, v[i]) < 0)
