@@ -12,6 +12,7 @@
 #include "base/macro.h"
 #include "base/strutil.h"
 #include "models/introspect.h"
+#include "models/naming.h"
 
 static bool is_upper(unsigned char c)
 {
@@ -232,73 +233,19 @@ static bool is_uncountable(const char *w, size_t len)
 	return false;
 }
 
-static const char *const irregulars[][2] = {
-	{ "i", "we" },
-	{ "me", "us" },
-	{ "he", "they" },
-	{ "she", "they" },
-	{ "them", "them" },
-	{ "myself", "ourselves" },
-	{ "yourself", "yourselves" },
-	{ "itself", "themselves" },
-	{ "herself", "themselves" },
-	{ "himself", "themselves" },
-	{ "themself", "themselves" },
-	{ "is", "are" },
-	{ "was", "were" },
-	{ "has", "have" },
-	{ "this", "these" },
-	{ "that", "those" },
-	{ "my", "our" },
-	{ "its", "their" },
-	{ "his", "their" },
-	{ "her", "their" },
-	{ "echo", "echoes" },
-	{ "dingo", "dingoes" },
-	{ "volcano", "volcanoes" },
-	{ "tornado", "tornadoes" },
-	{ "torpedo", "torpedoes" },
-	{ "genus", "genera" },
-	{ "viscus", "viscera" },
-	{ "stigma", "stigmata" },
-	{ "stoma", "stomata" },
-	{ "dogma", "dogmata" },
-	{ "lemma", "lemmata" },
-	{ "schema", "schemata" },
-	{ "anathema", "anathemata" },
-	{ "ox", "oxen" },
-	{ "axe", "axes" },
-	{ "die", "dice" },
-	{ "yes", "yeses" },
-	{ "foot", "feet" },
-	{ "eave", "eaves" },
-	{ "goose", "geese" },
-	{ "tooth", "teeth" },
-	{ "quiz", "quizzes" },
-	{ "human", "humans" },
-	{ "proof", "proofs" },
-	{ "carve", "carves" },
-	{ "valve", "valves" },
-	{ "looey", "looies" },
-	{ "thief", "thieves" },
-	{ "groove", "grooves" },
-	{ "pickaxe", "pickaxes" },
-	{ "passerby", "passersby" },
-	{ "canvas", "canvases" },
-	{ "mango", "mangoes" },
-};
-
 static int singularize_n(const char *w, size_t len, struct buf *out)
 {
 	if (is_uncountable(w, len))
 		return buf_add(out, w, len);
 	if (len == 4 && memcmp(w, "have", 4) == 0)
 		return buf_add(out, w, len);
-	for (size_t i = 0; i < ELEMENTSOF(irregulars); i++) {
-		if (strlen(irregulars[i][0]) == len && memcmp(w, irregulars[i][0], len) == 0)
+	for (size_t i = 0; i < naming_n_irregulars; i++) {
+		if (strlen(naming_irregulars[i][0]) == len &&
+		    memcmp(w, naming_irregulars[i][0], len) == 0)
 			return buf_add(out, w, len);
-		if (strlen(irregulars[i][1]) == len && memcmp(w, irregulars[i][1], len) == 0)
-			return buf_adds(out, irregulars[i][0]);
+		if (strlen(naming_irregulars[i][1]) == len &&
+		    memcmp(w, naming_irregulars[i][1], len) == 0)
+			return buf_adds(out, naming_irregulars[i][0]);
 	}
 	for (size_t i = 0; i < ELEMENTSOF(singular_rules); i++) {
 		const struct suffix_rule *rule = &singular_rules[i];

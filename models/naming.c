@@ -180,7 +180,8 @@ static bool is_uncountable(const char *s, const struct word *w)
 	return false;
 }
 
-static const char *const irregulars[][2] = {
+/* Upstream's irregular singular/plural pairs, shared with pull's singularisation. */
+const char *const naming_irregulars[][2] = {
 	{ "i", "we" },
 	{ "me", "us" },
 	{ "he", "they" },
@@ -235,6 +236,7 @@ static const char *const irregulars[][2] = {
 	{ "canvas", "canvases" },
 	{ "mango", "mangoes" },
 };
+const size_t naming_n_irregulars = ELEMENTSOF(naming_irregulars);
 
 /* Every suffix rule of upstream has the shape (<stem>)(?:<drop>)$ -> $1<append>: a kept group
  * of alternatives, then a dropped group of alternatives. At most one drop alternative can end
@@ -315,11 +317,11 @@ int naming_pluralize(const char *word, struct buf *out)
 
 	if (is_uncountable(word, &w))
 		return buf_adds(out, word);
-	for (size_t i = 0; i < ELEMENTSOF(irregulars); i++) {
-		if (streq(word, irregulars[i][1]))
+	for (size_t i = 0; i < naming_n_irregulars; i++) {
+		if (streq(word, naming_irregulars[i][1]))
 			return buf_adds(out, word);
-		if (streq(word, irregulars[i][0]))
-			return buf_adds(out, irregulars[i][1]);
+		if (streq(word, naming_irregulars[i][0]))
+			return buf_adds(out, naming_irregulars[i][1]);
 	}
 
 	if (w.n > 0 && w.cp[w.n - 1] > 0x7f)
