@@ -83,16 +83,17 @@ int snprintf_checked(char *buf, size_t size, const char *fmt, ...)
 	return 0;
 }
 
-bool utf8_is_valid(const char *s)
+size_t utf8_invalid_at(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
 
-	while (*p) {
-		unsigned c = *p, n;
+	while (i < len) {
+		unsigned c = p[i], n;
 		uint32_t cp;
 
 		if (c < 0x80) {
-			p++;
+			i++;
 			continue;
 		}
 		if (c >= 0xc2 && c <= 0xdf) {
@@ -105,17 +106,26 @@ bool utf8_is_valid(const char *s)
 			n = 3;
 			cp = c & 0x07;
 		} else {
-			return false; /* a continuation byte, 0xc0/0xc1 or 0xf5.. */
+			return i; /* a continuation byte, 0xc0/0xc1 or 0xf5.. */
 		}
-		for (unsigned i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i] & 0x3f);
+		if (n >= len - i)
+			return i; /* cut short */
+		for (unsigned k = 1; k <= n; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
 		}
 		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
 		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		p += n + 1;
+			return i;
+		i += n + 1;
 	}
-	return true;
+	return len;
+}
+
+bool utf8_is_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	return utf8_invalid_at(s, len) == len;
 }

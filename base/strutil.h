@@ -33,6 +33,9 @@ _must_check_ _printf_(3, 4) int snprintf_checked(char *buf, size_t size, const c
 /* Whether s (NUL-terminated) is well-formed UTF-8: no overlong forms, no surrogates, nothing
  * above U+10FFFF. */
 bool utf8_is_valid(const char *s);
+/* The offset of the first byte of s[0..len) that does not start a well-formed sequence (one cut
+ * short included); len when all of it is UTF-8. */
+size_t utf8_invalid_at(const char *s, size_t len);
 
 _must_check_ int safe_atou64(const char *s, uint64_t *ret);
 _must_check_ int safe_atoi64(const char *s, int64_t *ret);

@@ -227,42 +227,10 @@ static int skip_ws_nl(struct parser *p)
 /* Checked once up front, so everything after may treat bytes >= 0x80 as text. */
 static int check_utf8(struct parser *p)
 {
-	const unsigned char *s = (const unsigned char *)p->s;
-	size_t i = 0;
+	size_t at = utf8_invalid_at(p->s, p->len);
 
-	while (i < p->len) {
-		unsigned char c = s[i];
-		uint32_t cp;
-		size_t n;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return fail(p, i, "invalid UTF-8 byte 0x%02x", c);
-		}
-		if (n >= p->len - i)
-			return fail(p, i, "truncated UTF-8 sequence");
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return fail(p, i, "invalid UTF-8 sequence");
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return fail(p, i, "invalid UTF-8 sequence");
-		i += n + 1;
-	}
+	if (at < p->len)
+		return fail(p, at, "invalid UTF-8 sequence (byte 0x%02x)", (unsigned char)p->s[at]);
 	return 0;
 }
 
