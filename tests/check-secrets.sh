@@ -9,7 +9,7 @@ set -u
 dir=${1:?usage: $0 BUILD_DIR}
 
 secrets=("s3cret-api" "s3cret-read" "data-api-secret-7Hq" "data-api-refresh-3Kx" "csecret-S3CRET"
-	"refresh-S3CRET")
+	"refresh-S3CRET" "wrong-pw-9Zq")
 while IFS='=' read -r name value; do
 	case "$name" in
 	PERSISTD_TEST_*_PASSWORD | PERSISTD_TEST_SECRET_*)
