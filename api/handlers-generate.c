@@ -311,7 +311,7 @@ int handle_model_generate(struct request *req)
 
 	if (r < 0 && !dry_run)
 		registry_note_generation(o->registry, m->entry.name, now_usec(CLOCK_REALTIME),
-					 e.text);
+					 e.text, NULL);
 	if (r < 0) {
 		if (!dry_run && o->events)
 			(void)event_bus_publish(
@@ -336,8 +336,8 @@ int handle_model_generate(struct request *req)
 	if (reply && test_failed)
 		json_object_set_new(reply, "testError", json_string(te.text));
 	if (!dry_run) {
-		registry_note_generation(o->registry, m->entry.name, now_usec(CLOCK_REALTIME),
-					 NULL);
+		registry_note_generation(o->registry, m->entry.name, now_usec(CLOCK_REALTIME), NULL,
+					 &files);
 		if (o->events)
 			(void)event_bus_publish(
 				o->events, "generate.finished",

@@ -127,11 +127,25 @@ int handle_model_get(struct request *req)
 		json_t *o =
 			model_detail_json(req->snap, m, registry_generated_at(reg, m->entry.name));
 
-		if (o && registry_generation(reg, m->entry.name, &g))
-			json_object_set_new(o, "lastGeneration",
-					    json_pack("{s:o, s:b, s:s?}", "at",
-						      timestamp_json(g.last_at), "ok", g.last_ok,
-						      "error", g.last_ok ? NULL : g.last_error));
+		if (o && registry_generation(reg, m->entry.name, &g)) {
+			json_t *lg =
+				json_pack("{s:o, s:b, s:s?}", "at", timestamp_json(g.last_at), "ok",
+					  g.last_ok, "error", g.last_ok ? NULL : g.last_error);
+			/* the files of the last generation that succeeded */
+			json_t *files = json_array();
+			for (char *p = g.files; files && *p;) {
+				char *nl = strchr(p, '\n');
+				if (nl)
+					*nl = '\0';
+				json_array_append_new(files, json_string(p));
+				p = nl ? nl + 1 : p + strlen(p);
+			}
+			if (lg && files)
+				json_object_set_new(lg, "files", files);
+			else
+				json_decref(files);
+			json_object_set_new(o, "lastGeneration", lg);
+		}
 		return request_reply_json(req, 200, o);
 	}
 }

@@ -10,6 +10,7 @@
 #include "base/alloc.h"
 #include "base/log.h"
 #include "base/strutil.h"
+#include "models/fileset.h"
 #include "models/project-config.h"
 
 static struct project_state *project_state_unref(struct project_state *p)
@@ -184,7 +185,8 @@ static struct generation_record *find_generation(struct registry *reg, const cha
 	return NULL;
 }
 
-void registry_note_generation(struct registry *reg, const char *name, usec_t at, const char *error)
+void registry_note_generation(struct registry *reg, const char *name, usec_t at, const char *error,
+			      const struct fileset *files)
 {
 	struct generation_record *g;
 
@@ -206,8 +208,19 @@ void registry_note_generation(struct registry *reg, const char *name, usec_t at,
 			if (snprintf_checked(g->last_error, sizeof(g->last_error), "%s", error) < 0)
 				g->last_error[sizeof(g->last_error) - 1] = '\0';
 		} else {
+			size_t len = 0;
 			g->at = at;
 			g->last_error[0] = '\0';
+			g->files[0] = '\0';
+			for (size_t i = 0; files && i < files->n; i++) {
+				size_t k = strlen(files->items[i].path);
+				if (len + k + 2 > sizeof(g->files))
+					break;
+				if (len)
+					g->files[len++] = '\n';
+				memcpy(g->files + len, files->items[i].path, k + 1);
+				len += k;
+			}
 		}
 	}
 	pthread_mutex_unlock(&reg->lock);

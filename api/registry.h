@@ -15,6 +15,7 @@
 #include "base/time-util.h"
 #include "models/model-set.h"
 
+struct fileset;
 struct project_config;
 
 /* Ballerina.toml and Config.toml as loaded once; shared by the snapshots until they change. */
@@ -42,6 +43,8 @@ struct generation_record {
 	usec_t last_at; /* of the last attempt */
 	bool last_ok;
 	char last_error[512]; /* why the last attempt failed */
+	char files[2048]; /* the paths of the last successful generation, '\n'-separated (cut
+			     at a path boundary when they do not fit) */
 };
 
 struct registry {
@@ -68,8 +71,10 @@ _must_check_ int registry_reload(struct registry *reg, char *const *changed, siz
 				 bool rescan, bool config, struct model_change **ret_changes,
 				 size_t *ret_n_changes);
 
-/* Remember a generation of model name at (CLOCK_REALTIME µs): successful when error is NULL. */
-void registry_note_generation(struct registry *reg, const char *name, usec_t at, const char *error);
+/* Remember a generation of model name at (CLOCK_REALTIME µs): successful when error is NULL,
+ * with the files it wrote (files may be NULL). */
+void registry_note_generation(struct registry *reg, const char *name, usec_t at, const char *error,
+			      const struct fileset *files);
 /* When model name was last generated successfully; 0 when it never was. */
 usec_t registry_generated_at(struct registry *reg, const char *name);
 /* A copy of the record of model name; false when it was never generated. */

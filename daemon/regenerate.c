@@ -69,7 +69,8 @@ int regenerate_model(struct registry *reg, struct event_bus *events, const char 
 	}
 	metrics_generation(r >= 0, now_usec(CLOCK_MONOTONIC) - t0);
 	if (r < 0) {
-		registry_note_generation(reg, m->entry.name, now_usec(CLOCK_REALTIME), e.text);
+		registry_note_generation(reg, m->entry.name, now_usec(CLOCK_REALTIME), e.text,
+					 NULL);
 		log_warning("model '%s': generation failed: %s", m->entry.name, e.text);
 		(void)event_bus_publish(
 			events, "generate.failed",
@@ -88,7 +89,8 @@ int regenerate_model(struct registry *reg, struct event_bus *events, const char 
 			json_object_set_new(data, "warnings", json_string(warnings.buf));
 		if (data && test_failed)
 			json_object_set_new(data, "testError", json_string(te.text));
-		registry_note_generation(reg, m->entry.name, now_usec(CLOCK_REALTIME), NULL);
+		registry_note_generation(reg, m->entry.name, now_usec(CLOCK_REALTIME), NULL,
+					 &files);
 		log_info("model '%s': generated %zu files (%zu changed) in %llu ms", m->entry.name,
 			 files.n, changed, (unsigned long long)ms);
 		(void)event_bus_publish(events, "generate.finished", data);

@@ -551,6 +551,26 @@ static void test_generation_failure_is_reported(void **state)
 	fail_msg("the failed generation never showed in /models/stray");
 }
 
+/* A bound model's last generation lists the files it wrote. */
+static void test_last_generation_files(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 100; i++) {
+		json_t *m = request_json("GET", "/models/users", NULL, NULL, 200, NULL);
+		json_t *g = json_object_get(m, "lastGeneration"), *f;
+		bool found = false;
+		size_t k;
+
+		json_array_foreach(json_object_get(g, "files"), k, f)
+			found = found || strstr(json_string_value(f), "persist_client.bal");
+		json_decref(m);
+		if (found)
+			return;
+		usleep(50 * 1000);
+	}
+	fail_msg("GET /models/users never listed its generated files");
+}
+
 /* 1000 saves across 50 models, in place and by rename, some broken on the way: the registry
  * ends with every model's last content. */
 static void test_burst_of_saves(void **state)
@@ -681,6 +701,7 @@ int main(void)
 		cmocka_unit_test(test_auto_regeneration),
 		cmocka_unit_test(test_generate_routes),
 		cmocka_unit_test(test_generation_failure_is_reported),
+		cmocka_unit_test(test_last_generation_files),
 		cmocka_unit_test(test_burst_of_saves),
 		cmocka_unit_test(test_openapi_document),
 		cmocka_unit_test(test_migrate_route),
