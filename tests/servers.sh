@@ -4,8 +4,8 @@
 #   tests/servers.sh start DIR   start every server whose binaries exist, data under DIR,
 #                                listening on 127.0.0.1 on free ports; writes DIR/env
 #   tests/servers.sh stop DIR    stop them (safe to call twice, or after a failed start)
-#   tests/servers.sh kill DIR pg|mysql      kill -9 that server (a crash)
-#   tests/servers.sh restart DIR pg|mysql   start it again on its port, with its data
+#   tests/servers.sh kill DIR pg|mysql|redis      kill -9 that server (a crash)
+#   tests/servers.sh restart DIR pg|mysql|redis   start it again on its port, with its data
 #
 # DIR/env holds shell assignments the tests read from the environment:
 #   PERSISTD_TEST_PG_{HOST,PORT,USER,PASSWORD,SOCKET_DIR}
@@ -178,17 +178,29 @@ stop_mysql() {
 	done
 }
 
+# Start (or start again, after a crash) the server set up in $dir/redis. With
+# PERSISTD_TEST_REDIS_AOF=1 at set-up, every write is appended and fsynced before it is
+# acknowledged, so a kill -9 loses nothing (what the crash test checks).
+launch_redis() {
+	local server port aof
+	server=$(cat "$dir/redis/server") port=$(cat "$dir/redis/port") aof=$(cat "$dir/redis/aof")
+	local persistence=(--appendonly no)
+	[ "$aof" = 1 ] && persistence=(--appendonly yes --appendfsync always)
+	"$server" --port "$port" --bind 127.0.0.1 --dir "$dir/redis" --daemonize yes \
+		--pidfile "$dir/redis/pid" --logfile "$dir/redis/server.log" --save '' \
+		"${persistence[@]}" --protected-mode yes >/dev/null || return 1
+	wait_for 30 redis-cli -h 127.0.0.1 -p "$port" ping
+}
+
 start_redis() {
 	local server port
 	server=$(command -v redis-server) || { log "Redis not installed, skipping"; return 0; }
 	port=$(free_port) || return 1
 	mkdir -p "$dir/redis"
-	"$server" --port "$port" --bind 127.0.0.1 --dir "$dir/redis" --daemonize yes \
-		--pidfile "$dir/redis/pid" --logfile "$dir/redis/server.log" --save '' \
-		--appendonly no --protected-mode yes >/dev/null ||
-		{ log "Redis failed to start"; return 1; }
-	wait_for 30 redis-cli -h 127.0.0.1 -p "$port" ping ||
-		{ log "Redis did not answer:"; cat "$dir/redis/server.log" >&2; return 1; }
+	echo "$server" >"$dir/redis/server"
+	echo "$port" >"$dir/redis/port"
+	echo "${PERSISTD_TEST_REDIS_AOF:-0}" >"$dir/redis/aof"
+	launch_redis || { log "Redis did not start:"; cat "$dir/redis/server.log" >&2; return 1; }
 	cat >>"$dir/env" <<EOT
 PERSISTD_TEST_REDIS_HOST=127.0.0.1
 PERSISTD_TEST_REDIS_PORT=$port
@@ -230,7 +242,8 @@ kill)
 	case "${3:-}" in
 	pg) pid=$(head -1 "$dir/pg/data/postmaster.pid" 2>/dev/null) ;;
 	mysql) pid=$(cat "$dir/mysql/pid" 2>/dev/null) ;;
-	*) echo "usage: $0 kill DIR pg|mysql" >&2; exit 2 ;;
+	redis) pid=$(cat "$dir/redis/pid" 2>/dev/null) ;;
+	*) echo "usage: $0 kill DIR pg|mysql|redis" >&2; exit 2 ;;
 	esac
 	[ -n "$pid" ] || { log "no $3 server running"; exit 1; }
 	kill -9 "$pid"
@@ -247,11 +260,16 @@ restart)
 		launch_mysql && exit 0
 		log "MariaDB did not restart:"; tail -20 "$dir/mysql/server.log" >&2; exit 1
 		;;
-	*) echo "usage: $0 restart DIR pg|mysql" >&2; exit 2 ;;
+	redis)
+		rm -f "$dir/redis/pid"
+		launch_redis && exit 0
+		log "Redis did not restart:"; tail -20 "$dir/redis/server.log" >&2; exit 1
+		;;
+	*) echo "usage: $0 restart DIR pg|mysql|redis" >&2; exit 2 ;;
 	esac
 	;;
 *)
-	echo "usage: $0 start|stop DIR | kill|restart DIR pg|mysql" >&2
+	echo "usage: $0 start|stop DIR | kill|restart DIR pg|mysql|redis" >&2
 	exit 2
 	;;
 esac

@@ -1,7 +1,8 @@
-/* kill -9 a store under a write load, then start it again: every write persistd acknowledged
- * (201) is in the store afterwards, the failed ones got 503, the model's routes come back by
- * themselves, and another model kept serving throughout. The servers are private to this test
- * (tests/servers.sh in a temporary directory), so killing them disturbs no other test. */
+/* kill -9 a store (PostgreSQL, MariaDB, Redis) under a write load, then start it again: every write
+ * persistd acknowledged (201) is in the store afterwards, the failed ones got 503, the model's
+ * routes come back by themselves, and another model kept serving throughout. The servers are
+ * private to this test (tests/servers.sh in a temporary directory), so killing them disturbs no
+ * other test. */
 #include "config.h"
 
 #include <errno.h>
@@ -32,7 +33,7 @@
 static char root[64], servers[64];
 static struct persistd_proc proc;
 static char env_text[4096];
-static bool have_pg, have_mysql;
+static bool have_pg, have_mysql, have_redis;
 
 /* KEY=value from the servers' env file */
 static const char *server_env(const char *key)
@@ -74,6 +75,20 @@ static void stored_keys(const char *kind, char *out, size_t size)
 	FILE *f;
 	size_t n;
 	bool pg = strcmp(kind, "pg") == 0;
+
+	if (strcmp(kind, "redis") == 0) {
+		/* the hashes' keys, "Department:<deptNo>", as deptNo lines */
+		snprintf(cmd, sizeof(cmd),
+			 "redis-cli -h 127.0.0.1 -p %s --scan --pattern 'Department:*' | "
+			 "sed 's/^Department://'",
+			 server_env("PERSISTD_TEST_REDIS_PORT"));
+		f = popen(cmd, "r");
+		assert_non_null(f);
+		n = fread(out, 1, size - 1, f);
+		out[n] = '\0';
+		assert_int_equal(pclose(f), 0);
+		return;
+	}
 
 	snprintf(pw, sizeof(pw), "%s",
 		 server_env(pg ? "PERSISTD_TEST_PG_PASSWORD" : "PERSISTD_TEST_MYSQL_PASSWORD"));
@@ -137,6 +152,9 @@ static int group_setup(void **state)
 	snprintf(root, sizeof(root), "/tmp/persistd-crash-XXXXXX");
 	if (!mkdtemp(servers) || !mkdtemp(root))
 		return -1;
+	/* Redis appends and fsyncs every write before acknowledging it, as a store that must
+	 * not lose one would be configured */
+	setenv("PERSISTD_TEST_REDIS_AOF", "1", 1);
 	snprintf(cmd, sizeof(cmd), "'%s/tests/servers.sh' start '%s' >&2",
 		 getenv("abs_top_srcdir") ? getenv("abs_top_srcdir") : ".", servers);
 	if (run(cmd) != 0) {
@@ -158,6 +176,8 @@ static int group_setup(void **state)
 	fclose(f);
 	have_pg = server_env("PERSISTD_TEST_PG_PORT") != NULL;
 	have_mysql = server_env("PERSISTD_TEST_MYSQL_PORT") != NULL;
+	have_redis = server_env("PERSISTD_TEST_REDIS_PORT") != NULL &&
+		     system("command -v redis-cli >/dev/null") == 0;
 
 	snprintf(path, sizeof(path), "%s/persist", root);
 	if (mkdir(path, 0755) < 0)
@@ -167,7 +187,9 @@ static int group_setup(void **state)
 		 "[[tool.persist]]\nid = \"pg\"\ntargetModule = \"app.pg\"\n"
 		 "options.datastore = \"postgresql\"\nfilePath = \"persist/pg.bal\"\n\n"
 		 "[[tool.persist]]\nid = \"my\"\ntargetModule = \"app.my\"\n"
-		 "options.datastore = \"mysql\"\nfilePath = \"persist/my.bal\"\n");
+		 "options.datastore = \"mysql\"\nfilePath = \"persist/my.bal\"\n\n"
+		 "[[tool.persist]]\nid = \"rd\"\ntargetModule = \"app.rd\"\n"
+		 "options.datastore = \"redis\"\nfilePath = \"persist/rd.bal\"\n");
 	config[0] = '\0';
 	if (have_pg) {
 		char pg[512], port[16];
@@ -188,11 +210,19 @@ static int group_setup(void **state)
 			 port, server_env("PERSISTD_TEST_MYSQL_PASSWORD"));
 		snprintf(config + strlen(config), sizeof(config) - strlen(config), "%s", my);
 	}
+	if (have_redis) {
+		char rd[256];
+		snprintf(rd, sizeof(rd),
+			 "\n[app.rd]\nconnectionConfig = \"redis://127.0.0.1:%s/0\"\n",
+			 server_env("PERSISTD_TEST_REDIS_PORT"));
+		snprintf(config + strlen(config), sizeof(config) - strlen(config), "%s", rd);
+	}
 	write_file("Ballerina.toml", toml);
 	write_file("Config.toml", config);
 	write_file("persist/pg.bal", model_text);
 	write_file("persist/my.bal", model_text);
 	write_file("persist/mem.bal", model_text);
+	write_file("persist/rd.bal", model_text);
 	return persistd_start(root, args, &proc) == 0 ? 0 : -1;
 }
 
@@ -315,8 +345,10 @@ static void crash_under_load(const char *model, const char *server)
 
 	memset(&l, 0, sizeof(l));
 	l.model = model;
-	snprintf(push, sizeof(push), "/models/%s/push", model);
-	assert_int_equal(post(push, "{\"dropExisting\": true}"), 200);
+	if (strcmp(server, "redis") != 0) {
+		snprintf(push, sizeof(push), "/models/%s/push", model);
+		assert_int_equal(post(push, "{\"dropExisting\": true}"), 200);
+	}
 
 	assert_int_equal(pthread_create(&r, NULL, reader, &l), 0);
 	for (int i = 0; i < WRITERS; i++) {
@@ -383,11 +415,20 @@ static void test_mariadb_crash(void **state)
 	crash_under_load("my", "mysql");
 }
 
+static void test_redis_crash(void **state)
+{
+	(void)state;
+	if (!have_redis)
+		skip();
+	crash_under_load("rd", "redis");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_postgresql_crash),
 		cmocka_unit_test(test_mariadb_crash),
+		cmocka_unit_test(test_redis_crash),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
