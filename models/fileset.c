@@ -171,10 +171,12 @@ static bool journal_owner_alive(const char *name)
 	char *end;
 	long pid = strtol(p, &end, 10);
 
-	if (end == p || !streq(end, JOURNAL_SUFFIX) || pid <= 0)
+	/* "<pid>.journal", or "<pid>.journal.tmp.XXXXXX" while it was being written */
+	if (end == p || !startswith(end, JOURNAL_SUFFIX) || pid <= 0)
 		return false;
 	if (pid == (long)getpid())
-		return false; /* ours, left by a failed write: finish it */
+		return true; /* ours: another thread's set in progress (a failed one unlinks its
+				own) */
 	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
@@ -230,13 +232,18 @@ int fileset_recover(const char *root)
 		char path[PATH_MAX];
 		int r;
 
-		if (!startswith(de->d_name, JOURNAL_PREFIX) ||
-		    !endswith(de->d_name, JOURNAL_SUFFIX))
+		if (!startswith(de->d_name, JOURNAL_PREFIX))
 			continue;
 		if (journal_owner_alive(de->d_name))
 			continue;
 		if (snprintf_checked(path, sizeof(path), "%s/%s", root, de->d_name) < 0)
 			continue;
+		if (!endswith(de->d_name, JOURNAL_SUFFIX)) {
+			/* a journal its writer never finished: no rename had started */
+			if (strstr(de->d_name, JOURNAL_SUFFIX ".tmp."))
+				(void)unlink(path);
+			continue;
+		}
 		r = journal_replay(root, path);
 		if (r < 0)
 			return r;

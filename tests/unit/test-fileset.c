@@ -194,6 +194,13 @@ static void test_interrupted_set_is_finished(void **state)
 	snprintf(path, sizeof(path), "%s/out/.b.bal.tmp.x1", root);
 	assert_int_equal(stat(path, &st), -1);
 
+	/* a journal a dead writer never committed is removed, its renames never started */
+	write_text(root, ".persist-fileset.2147483000.journal.tmp.Ab12Cd", "out/.x\tout/a.bal\n");
+	assert_int_equal(fileset_recover(root), 0);
+	snprintf(path, sizeof(path), "%s/.persist-fileset.2147483000.journal.tmp.Ab12Cd", root);
+	assert_int_equal(stat(path, &st), -1);
+	read_back(root, "out/a.bal", "new a\n");
+
 	/* a normal write leaves no journal behind */
 	assert_int_equal(fileset_add(&s, "out/a.bal", "3a\n", 3, 0), 0);
 	assert_int_equal(fileset_add(&s, "out/b.bal", "3b\n", 3, 0), 0);
