@@ -93,18 +93,14 @@ static const char *text_for(const struct store_case *s, const char *text)
 	return nosql(s) ? NULL : text;
 }
 
-/* A redis-cli command against the model's database; its output into out. */
-static int redis_run(const char *args, char *out, size_t size)
+/* Run a shell command; its output (trailing newlines dropped) into out when out is not NULL.
+ * Returns the command's exit status. */
+static int run_capture(const char *cmd, char *out, size_t size)
 {
-	char cmd[2048];
-	FILE *f;
+	FILE *f = popen(cmd, "r");
 	size_t n = 0;
 	int st;
 
-	snprintf(cmd, sizeof(cmd), "redis-cli -h %s -p %s -n %s %s 2>&1",
-		 env("PERSISTD_TEST_REDIS_HOST"), env("PERSISTD_TEST_REDIS_PORT"),
-		 store_rds.database, args);
-	f = popen(cmd, "r");
 	if (!f)
 		return -1;
 	if (out) {
@@ -119,6 +115,17 @@ static int redis_run(const char *args, char *out, size_t size)
 	}
 	st = pclose(f);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A redis-cli command against the model's database; its output into out. */
+static int redis_run(const char *args, char *out, size_t size)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd), "redis-cli -h %s -p %s -n %s %s 2>&1",
+		 env("PERSISTD_TEST_REDIS_HOST"), env("PERSISTD_TEST_REDIS_PORT"),
+		 store_rds.database, args);
+	return run_capture(cmd, out, size);
 }
 
 static void redis_expect(const char *args, const char *want)
@@ -205,9 +212,6 @@ static int sql_run(enum store_kind kind, const char *database, const char *query
 		   size_t size)
 {
 	char cmd[4096];
-	FILE *f;
-	size_t n = 0;
-	int st;
 
 	if (kind == STORE_PG)
 		snprintf(cmd, sizeof(cmd),
@@ -222,21 +226,7 @@ static int sql_run(enum store_kind kind, const char *database, const char *query
 			 env("PERSISTD_TEST_MYSQL_HOST"), env("PERSISTD_TEST_MYSQL_PORT"),
 			 env("PERSISTD_TEST_MYSQL_USER"), env("PERSISTD_TEST_MYSQL_PASSWORD"),
 			 database ? database : "", query);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	if (out) {
-		n = fread(out, 1, size - 1, f);
-		out[n] = '\0';
-		while (n > 0 && out[n - 1] == '\n')
-			out[--n] = '\0';
-	} else {
-		char sink[512];
-		while (fread(sink, 1, sizeof(sink), f) > 0)
-			;
-	}
-	st = pclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return run_capture(cmd, out, size);
 }
 
 static void sql_expect(const struct store_case *s, const char *query, const char *want)
