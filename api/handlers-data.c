@@ -301,12 +301,15 @@ static int query_from_request(struct request *req, const struct entity *e, bool 
 	if (r >= 0) {
 		if (list && q->limit == QUERY_NO_LIMIT)
 			q->limit = a.max_page;
-		/* fields, relations and filter values checked before the store is touched */
-		r = query_plan_build(e, q, &plan, a.err, sizeof(a.err));
-		if (r >= 0)
-			query_plan_release(&plan);
-		if (r == -ENOMEM)
-			return r;
+		/* fields, relations and filter values checked before the store is touched; a
+		 * query without any has nothing to check (the common get-by-key) */
+		if (q->n_fields || q->n_include || q->n_filters || q->n_order) {
+			r = query_plan_build(e, q, &plan, a.err, sizeof(a.err));
+			if (r >= 0)
+				query_plan_release(&plan);
+			if (r == -ENOMEM)
+				return r;
+		}
 	}
 	if (r < 0) {
 		(void)request_reply_problem(req, 400, "bad_query", "invalid query",
