@@ -10,6 +10,7 @@
 #include <microhttpd.h>
 
 #include "api/events.h"
+#include "api/http.h"
 #include "api/metrics.h"
 #include "api/request.h"
 #include "base/alloc.h"
@@ -27,6 +28,7 @@ struct ring_event {
 struct subscriber {
 	struct event_bus *bus;
 	struct MHD_Connection *conn;
+	struct http_server *server; /* resumes go through it: they must wake the conn's loop */
 	struct list_head node;
 	uint64_t last_id; /* last event id sent (or resumed from) */
 	uint64_t heartbeats; /* bus->heartbeats when this stream last sent one */
@@ -76,7 +78,7 @@ static void wake_all(struct event_bus *bus)
 		struct subscriber *s = list_entry(p, struct subscriber, node);
 		if (s->suspended) {
 			s->suspended = false;
-			MHD_resume_connection(s->conn);
+			http_server_resume(s->server, s->conn);
 		}
 	}
 }
@@ -274,6 +276,7 @@ int event_bus_serve(struct event_bus *bus, struct request *req)
 		return -ENOMEM;
 	s->bus = bus;
 	s->conn = req->conn;
+	s->server = req->server;
 	buf_init(&s->out, 1 << 20);
 
 	pthread_mutex_lock(&bus->lock);

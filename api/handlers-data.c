@@ -16,6 +16,7 @@
 #include "api/handlers.h"
 #include "api/http.h"
 #include "api/model-json.h"
+#include "api/pipeline.h"
 #include "api/problem.h"
 #include "api/registry.h"
 #include "api/request.h"
@@ -420,6 +421,24 @@ int handle_data_list(struct request *req)
 	return request_reply_json_array_stream(req, 200, rows);
 }
 
+/* The second half of a get-by-key whose read went through the loop's pipe. A record or a
+ * "not found" is the answer; any other failure (the pipe broke, the store answered with an
+ * error) sends the read again through the pool, whose path gives every error its reply. */
+static int data_get_resumed(struct request *req)
+{
+	json_t *rec = NULL;
+	char text[512];
+	int r = pipeline_result(req, &rec, text, sizeof(text));
+
+	if (r >= 0)
+		return request_reply_json(req, 200, rec);
+	if (r == -ENOENT)
+		return request_reply_problem(req, 404, "record_not_found", "record not found",
+					     text);
+	req->no_pipeline = true;
+	return handle_data_get(req);
+}
+
 int handle_data_get(struct request *req)
 {
 	_cleanup_(data_target_release) struct data_target t = { 0 };
@@ -437,6 +456,10 @@ int handle_data_get(struct request *req)
 		r = query_from_request(req, t.e, false, &q);
 	if (r < 0)
 		return finish(r);
+	/* The whole record: pipelined when the store has pipes. */
+	if (q.n_fields == 0 && q.n_include == 0 && !req->no_pipeline &&
+	    pipeline_read(req, t.pool, t.e, key, data_get_resumed) >= 0)
+		return 0;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		r = acquire(req, &t, &c);
 		if (r < 0)

@@ -1,12 +1,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +20,7 @@
 
 #include "api/http.h"
 #include "api/metrics.h"
+#include "api/pipeline.h"
 #include "api/problem.h"
 #include "api/registry.h"
 #include "api/request.h"
@@ -27,15 +32,38 @@
 
 #define REQUEST_MAX_HEADERS 8
 
-struct http_server {
+/* One event loop: a thread driving its own libmicrohttpd daemon (external epoll mode) on a
+ * duplicate of the listening socket, beside the store pipes its requests wait on. A handler
+ * that sends a pipelined read suspends its connection and returns; the loop goes on serving
+ * other connections, writes every read queued in one pass to the store at once, and resumes
+ * each connection when its answer arrives. No request blocks the thread while a store works,
+ * and a store sees batches instead of one round trip per request. */
+struct http_loop {
+	struct http_server *s;
 	struct MHD_Daemon *mhd;
+	pthread_t thread;
+	bool started;
+	int epfd; /* MHD's epoll fd, the wake eventfd, the pipes' sockets */
+	int wakefd;
+	struct http_watch mhd_watch, wake_watch;
+	atomic_bool quiesce, stop;
+	bool quiesced;
+	struct loop_pipes *pipes;
+};
+
+struct http_server {
 	struct http_options opts;
 	char *api_token;
 	char *read_token;
 	atomic_uint active;
+	atomic_uint connections; /* open, over every loop */
 	atomic_uint_fast64_t next_id;
 	uint64_t id_base;
+	unsigned n_loops;
+	struct http_loop *loops;
 };
+
+static _Thread_local struct http_loop *current_loop;
 
 struct request_private {
 	struct request req;
@@ -417,6 +445,7 @@ static void request_free(struct request_private *p)
 {
 	if (!p)
 		return;
+	pipeline_request_gone(&p->req);
 	for (unsigned i = 0; i < p->n_headers; i++) {
 		mem_free(p->headers[i][0]);
 		mem_free(p->headers[i][1]);
@@ -501,7 +530,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 				      const char *upload_data, size_t *upload_data_size,
 				      void **req_cls)
 {
-	struct http_server *s = cls;
+	struct http_loop *l = cls;
+	struct http_server *s = l->s;
 	struct request_private *p = *req_cls;
 	int r;
 
@@ -515,6 +545,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 			return MHD_NO;
 		p->req.conn = conn;
 		p->req.server = s;
+		p->req.loop = l;
 		p->req.method = method;
 		p->req.url = url;
 		p->req.started = now_usec(CLOCK_MONOTONIC);
@@ -561,7 +592,16 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 	if (check_auth(s, &p->req) < 0)
 		return p->req.replied ? MHD_YES : MHD_NO;
 
-	r = router_dispatch(&p->req);
+	if (p->req.resume_fn) {
+		/* back from a suspension: the handler's second half */
+		request_resume_fn *fn = p->req.resume_fn;
+		p->req.resume_fn = NULL;
+		r = fn(&p->req);
+	} else {
+		r = router_dispatch(&p->req);
+	}
+	if (r >= 0 && p->req.suspended)
+		return MHD_YES; /* answered when the store is */
 	if (r < 0 && !p->req.replied)
 		r = request_reply_errno(&p->req, r, NULL);
 	if (!p->req.replied) {
@@ -591,9 +631,210 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **req
 	atomic_fetch_sub(&s->active, 1);
 }
 
+/* ---- event loops ---------------------------------------------------------------------------- */
+
+struct http_loop *request_loop(const struct request *req)
+{
+	return req->loop;
+}
+
+int http_loop_watch(struct http_loop *l, struct http_watch *w, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = w };
+
+	if (epoll_ctl(l->epfd, w->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, w->fd, &ev) < 0)
+		return -errno;
+	w->registered = true;
+	return 0;
+}
+
+void http_loop_unwatch(struct http_loop *l, struct http_watch *w)
+{
+	if (w->registered)
+		(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	w->registered = false;
+}
+
+struct loop_pipes **http_loop_pipes(struct http_loop *l)
+{
+	return &l->pipes;
+}
+
+static void loop_wake(struct http_loop *l)
+{
+	uint64_t one = 1;
+
+	(void)!write(l->wakefd, &one, sizeof(one));
+}
+
+void request_suspend(struct request *req)
+{
+	req->suspended = true;
+	MHD_suspend_connection(req->conn);
+}
+
+void request_resume(struct request *req)
+{
+	req->suspended = false;
+	MHD_resume_connection(req->conn);
+	/* Without MHD's inter-thread channel (its eventfd write per resume is what pipelining
+	 * saves) a resume from another thread has to wake the loop itself. */
+	if (current_loop != req->loop)
+		loop_wake(req->loop);
+}
+
+/* Any thread: resume a connection suspended by one of s's loops and wake that loop. */
+void http_server_resume(struct http_server *s, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
+
+	MHD_resume_connection(conn);
+	for (unsigned i = 0; ci && i < s->n_loops; i++)
+		if (s->loops[i].mhd == ci->daemon) {
+			if (current_loop != &s->loops[i])
+				loop_wake(&s->loops[i]);
+			return;
+		}
+}
+
+/* http.max_connections holds over all loops together: a connection past it is closed as soon
+ * as it is accepted. (Each daemon's own limit is one more, so MHD never stops watching the
+ * listening socket before the policy has refused someone.) Loops accepting at the same instant may
+ * pass it by one each. */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct http_server *s = cls;
+
+	(void)addr;
+	(void)addrlen;
+	return atomic_load(&s->connections) < s->opts.max_connections ? MHD_YES : MHD_NO;
+}
+
+static void connection_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+			      enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *s = cls;
+
+	(void)conn;
+	(void)socket_context;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+		atomic_fetch_add(&s->connections, 1);
+	else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+		atomic_fetch_sub(&s->connections, 1);
+}
+
+static void *loop_main(void *arg)
+{
+	struct http_loop *l = arg;
+	struct epoll_event evs[64];
+
+	current_loop = l;
+	while (!atomic_load(&l->stop)) {
+		MHD_UNSIGNED_LONG_LONG mhd_ms;
+		int timeout = 1000, n;
+
+		if (MHD_get_timeout(l->mhd, &mhd_ms) == MHD_YES && mhd_ms < 1000)
+			timeout = (int)mhd_ms;
+		n = epoll_wait(l->epfd, evs, (int)ELEMENTSOF(evs), timeout);
+		if (n < 0 && errno != EINTR) {
+			log_error("http: epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			struct http_watch *w = evs[i].data.ptr;
+			if (w == &l->mhd_watch) {
+				continue;
+			} else if (w == &l->wake_watch) {
+				uint64_t v;
+				(void)!read(l->wakefd, &v, sizeof(v));
+			} else {
+				w->fn(w, evs[i].events);
+			}
+		}
+		if (atomic_load(&l->quiesce) && !l->quiesced) {
+			MHD_socket fd = MHD_quiesce_daemon(l->mhd);
+			if (fd != MHD_INVALID_SOCKET)
+				(void)close(fd);
+			l->quiesced = true;
+		}
+		/* every pass, not only when MHD's fd is ready: its timeouts, and the connections
+		 * resumed since the last pass, are handled there */
+		(void)MHD_run(l->mhd);
+		pipeline_loop_flush(l->pipes);
+	}
+	/* what still waits on a store is answered with a failure, so MHD can close it */
+	pipeline_loop_free(&l->pipes);
+	(void)MHD_run(l->mhd);
+	current_loop = NULL;
+	return NULL;
+}
+
+static void loop_release(struct http_loop *l)
+{
+	if (l->started) {
+		atomic_store(&l->stop, true);
+		loop_wake(l);
+		(void)pthread_join(l->thread, NULL);
+	}
+	if (l->mhd)
+		MHD_stop_daemon(l->mhd);
+	if (l->wakefd >= 0)
+		(void)close(l->wakefd);
+	if (l->epfd >= 0)
+		(void)close(l->epfd);
+	*l = (struct http_loop){ .epfd = -1, .wakefd = -1 };
+}
+
+static int loop_init(struct http_server *s, struct http_loop *l)
+{
+	const union MHD_DaemonInfo *di;
+	int fd, r;
+
+	l->s = s;
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	l->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (l->epfd < 0 || l->wakefd < 0)
+		return -errno;
+	/* each daemon owns a duplicate of the listening socket and closes it when it stops */
+	fd = fcntl(s->opts.listen_fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return -errno;
+	l->mhd = MHD_start_daemon(
+		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, accept_policy, s,
+		access_handler, l, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
+		s->opts.max_connections + 1, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		s->opts.connection_memory_limit, MHD_OPTION_NOTIFY_CONNECTION, connection_notify, s,
+		MHD_OPTION_CONNECTION_TIMEOUT, s->opts.connection_timeout_s,
+		MHD_OPTION_NOTIFY_COMPLETED, request_completed, s, MHD_OPTION_EXTERNAL_LOGGER,
+		mhd_log, NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape_keep_separators, NULL,
+		MHD_OPTION_END);
+	if (!l->mhd) {
+		(void)close(fd);
+		return -EIO;
+	}
+	di = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	if (!di)
+		return -EIO;
+	l->mhd_watch.fd = di->epoll_fd;
+	l->wake_watch.fd = l->wakefd;
+	r = http_loop_watch(l, &l->mhd_watch, EPOLLIN);
+	if (r >= 0)
+		r = http_loop_watch(l, &l->wake_watch, EPOLLIN);
+	if (r < 0)
+		return r;
+	r = -pthread_create(&l->thread, NULL, loop_main, l);
+	if (r < 0)
+		return r;
+	l->started = true;
+	return 0;
+}
+
 int http_server_start(const struct http_options *opts, struct http_server **ret)
 {
 	struct http_server *s;
+	unsigned n;
+	int r = -ENOMEM;
 
 	s = new0(struct http_server, 1);
 	if (!s)
@@ -602,44 +843,37 @@ int http_server_start(const struct http_options *opts, struct http_server **ret)
 	s->api_token = opts->api_token ? mem_strdup(opts->api_token) : NULL;
 	s->read_token = opts->read_token ? mem_strdup(opts->read_token) : NULL;
 	if ((opts->api_token && !s->api_token) || (opts->read_token && !s->read_token))
-		goto oom;
+		goto fail;
 	s->opts.api_token = s->opts.read_token = NULL;
 	if (getrandom(&s->id_base, sizeof(s->id_base), GRND_NONBLOCK) != sizeof(s->id_base))
 		s->id_base = (uint64_t)now_usec(CLOCK_REALTIME) << 16;
 	s->id_base &= ~(uint64_t)0xffffffff;
 
-	{
-		/* One thread: MHD's polling thread serves the requests itself, no pool (MHD
-		 * warns about a pool size of 0 or 1). */
-		struct MHD_OptionItem pool[] = {
-			{ opts->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
-			  (intptr_t)opts->threads, NULL },
-			{ MHD_OPTION_END, 0, NULL },
-		};
-		s->mhd = MHD_start_daemon(
-			MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-				MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-			0, NULL, NULL, access_handler, s, MHD_OPTION_LISTEN_SOCKET, opts->listen_fd,
-			MHD_OPTION_ARRAY, pool, MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
-			MHD_OPTION_CONNECTION_MEMORY_LIMIT, opts->connection_memory_limit,
-			MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout_s,
-			MHD_OPTION_NOTIFY_COMPLETED, request_completed, s,
-			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_UNESCAPE_CALLBACK,
-			unescape_keep_separators, NULL, MHD_OPTION_END);
+	n = opts->threads ? opts->threads : 1;
+	s->loops = new0(struct http_loop, n);
+	if (!s->loops)
+		goto fail;
+	for (unsigned i = 0; i < n; i++)
+		s->loops[i] = (struct http_loop){ .epfd = -1, .wakefd = -1 };
+	for (unsigned i = 0; i < n; i++) {
+		s->n_loops = i + 1;
+		r = loop_init(s, &s->loops[i]);
+		if (r < 0)
+			goto fail;
 	}
-	if (!s->mhd) {
-		mem_free(s->api_token);
-		mem_free(s->read_token);
-		mem_free(s);
-		return -EIO;
-	}
+	/* the loops hold their duplicates; the original is ours to close */
+	(void)close(opts->listen_fd);
+	s->opts.listen_fd = -1;
 	*ret = s;
 	return 0;
-oom:
+fail:
+	for (unsigned i = 0; i < s->n_loops; i++)
+		loop_release(&s->loops[i]);
+	mem_free(s->loops);
 	mem_free(s->api_token);
 	mem_free(s->read_token);
 	mem_free(s);
-	return -ENOMEM;
+	return r;
 }
 
 const struct http_options *request_options(const struct request *req)
@@ -654,14 +888,14 @@ unsigned http_server_active(const struct http_server *s)
 
 void http_server_stop(struct http_server *s, usec_t drain)
 {
-	MHD_socket fd;
 	usec_t deadline;
 
 	if (!s)
 		return;
-	fd = MHD_quiesce_daemon(s->mhd);
-	if (fd != MHD_INVALID_SOCKET)
-		(void)close(fd);
+	for (unsigned i = 0; i < s->n_loops; i++) {
+		atomic_store(&s->loops[i].quiesce, true);
+		loop_wake(&s->loops[i]);
+	}
 	deadline = now_usec(CLOCK_MONOTONIC) + drain;
 	while (atomic_load(&s->active) > 0 && now_usec(CLOCK_MONOTONIC) < deadline) {
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
@@ -670,7 +904,9 @@ void http_server_stop(struct http_server *s, usec_t drain)
 	if (atomic_load(&s->active) > 0)
 		log_warning("http: %u requests still in flight at shutdown",
 			    atomic_load(&s->active));
-	MHD_stop_daemon(s->mhd);
+	for (unsigned i = 0; i < s->n_loops; i++)
+		loop_release(&s->loops[i]);
+	mem_free(s->loops);
 	mem_free(s->api_token);
 	mem_free(s->read_token);
 	mem_free(s);

@@ -347,6 +347,15 @@ static uint64_t pool_closed(const struct store_info *si)
 	return si->stats.closed;
 }
 
+static uint64_t pool_pipes(const struct store_info *si)
+{
+	return si->stats.pipes;
+}
+static uint64_t pool_pipe_reads(const struct store_info *si)
+{
+	return si->stats.pipe_reads;
+}
+
 int metrics_render_stores(struct buf *out, const struct store_info *v, size_t n)
 {
 	static const struct {
@@ -375,6 +384,11 @@ int metrics_render_stores(struct buf *out, const struct store_info *v, size_t n)
 		  pool_opened },
 		{ "persistd_pool_connections_closed_total", "counter", "Connections closed.",
 		  pool_closed },
+		{ "persistd_pool_pipes", "gauge",
+		  "Pipelined connections the event loops hold, beside the pool's.", pool_pipes },
+		{ "persistd_pool_pipelined_reads_total", "counter",
+		  "Reads by key sent through a pipe instead of a pooled connection.",
+		  pool_pipe_reads },
 	};
 	int r = 0;
 

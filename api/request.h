@@ -11,6 +11,12 @@
 #include "base/time-util.h"
 
 struct MHD_Connection;
+struct http_loop;
+struct pipe_wait;
+struct request;
+
+/* The second half of a handler that suspended its request (request_suspend). */
+typedef int request_resume_fn(struct request *req);
 struct http_options;
 struct http_server;
 struct snapshot;
@@ -35,11 +41,22 @@ struct request {
 	const char *route; /* the matched route pattern, NULL when none matched */
 	/* The registry as it was when the request arrived (NULL without a registry). */
 	struct snapshot *snap;
+	/* The event loop serving the request, and what a suspended request waits for. */
+	struct http_loop *loop;
+	bool suspended;
+	request_resume_fn *resume_fn; /* called instead of the route once resumed */
+	struct pipe_wait *wait; /* a pipelined store read in flight (api/pipeline.c) */
+	bool no_pipeline; /* a pipelined read failed: go through the pool */
 };
 
 /* In place: "%2F" → '/' and "%25" → '%', the escapes the server leaves in a path and its query
  * arguments for the router to split segments first. */
 void http_decode_kept_escapes(char *s);
+
+/* Park the request without a reply: the loop serves other connections meanwhile. Its
+ * resume_fn runs once request_resume() (from the loop's thread) lets it go on. */
+void request_suspend(struct request *req);
+void request_resume(struct request *req);
 
 /* The server's options: project directory, limits. */
 const struct http_options *request_options(const struct request *req);

@@ -1,18 +1,23 @@
-/* The ceiling of persistd's HTTP layer: libmicrohttpd started with the flags, thread pool and
- * connection limits of api/http.c's http_server_start(), answering every request, on any path,
- * with the same small JSON body ({"status":"ok"}, 200, application/json). Runs until SIGTERM or
- * SIGINT. Prints nothing but errors; asserts nothing.
+/* The ceiling of persistd's HTTP layer: libmicrohttpd run as api/http.c's http_server_start()
+ * runs it (one thread per loop, each driving a daemon of its own in external epoll mode on a
+ * duplicate of the listening socket, with the same flags and connection limits), answering
+ * every request, on any path, with the same small JSON body ({"status":"ok"}, 200,
+ * application/json). Runs until SIGTERM or SIGINT. Prints nothing but errors; asserts
+ * nothing.
  *   bench-mhd-constant [-t THREADS] [ADDRESS:]PORT   (defaults: 4 threads, 127.0.0.1) */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -81,6 +86,29 @@ static int listen_on(const char *addr, unsigned port)
 	return fd;
 }
 
+/* api/http.c's loop_main() without the store pipes: wait on MHD's epoll fd, run MHD. */
+static void *loop_main(void *arg)
+{
+	struct MHD_Daemon *mhd = arg;
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	struct epoll_event ev = { .events = EPOLLIN }, evs[64];
+	int epfd = epoll_create1(EPOLL_CLOEXEC);
+
+	if (!di || epfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, di->epoll_fd, &ev) < 0) {
+		fprintf(stderr, "bench-mhd-constant: cannot set up a loop\n");
+		exit(1);
+	}
+	for (;;) {
+		MHD_UNSIGNED_LONG_LONG ms;
+		int timeout = 1000;
+		if (MHD_get_timeout(mhd, &ms) == MHD_YES && ms < 1000)
+			timeout = (int)ms;
+		(void)epoll_wait(epfd, evs, 64, timeout);
+		(void)MHD_run(mhd);
+	}
+	return NULL;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench-mhd-constant [-t THREADS 1..256] [ADDRESS:]PORT\n");
@@ -125,25 +153,23 @@ int main(int argc, char **argv)
 	fd = listen_on(addr, (unsigned)port);
 	if (fd < 0)
 		return 1;
-	{
-		/* As http_server_start(): no pool for one thread, MHD's polling thread serves. */
-		struct MHD_OptionItem pool[] = {
-			{ threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
-			  (intptr_t)threads, NULL },
-			{ MHD_OPTION_END, 0, NULL },
-		};
-		mhd = MHD_start_daemon(
-			MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-				MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-			0, NULL, NULL, answer, NULL, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_ARRAY,
-			pool, MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
-			MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-			MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
-			MHD_OPTION_END);
-	}
-	if (!mhd) {
-		fprintf(stderr, "bench-mhd-constant: cannot start libmicrohttpd\n");
-		return 1;
+	for (unsigned long i = 0; i < threads; i++) {
+		int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		pthread_t t;
+		mhd = dup_fd < 0 ? NULL
+				 : MHD_start_daemon(
+					   MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+						   MHD_USE_ERROR_LOG,
+					   0, NULL, NULL, answer, NULL, MHD_OPTION_LISTEN_SOCKET,
+					   dup_fd, MHD_OPTION_CONNECTION_LIMIT,
+					   (unsigned)MAX_CONNECTIONS + 1,
+					   MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+					   (size_t)CONNECTION_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
+					   (unsigned)CONNECTION_TIMEOUT, MHD_OPTION_END);
+		if (!mhd || pthread_create(&t, NULL, loop_main, mhd) != 0) {
+			fprintf(stderr, "bench-mhd-constant: cannot start libmicrohttpd\n");
+			return 1;
+		}
 	}
 	while (sigwait(&stop, &sig) != 0)
 		;

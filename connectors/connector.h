@@ -68,6 +68,19 @@ struct conn {
 	struct list_head node; /* the pool's idle or busy list */
 };
 
+/* A pipe: one non-blocking connection that an event loop owns, with many key reads in flight
+ * at once (optional slots pipe_*). Reads are queued with conn_pipe_read(), written with
+ * conn_pipe_flush() (several in one write), and conn_pipe_input() hands each result back, in
+ * order, to a conn_pipe_done_fn with the token it was queued with. A pipe is not thread-safe:
+ * one thread uses it. */
+struct conn_pipe {
+	const struct connector_ops *ops;
+};
+
+/* One read's result: 0 and *rec (a new reference the callee takes), or a negative errno as
+ * for the read slot with its text (borrowed, for the call only). */
+typedef void conn_pipe_done_fn(void *token, int r, json_t *rec, const char *text, void *userdata);
+
 /* ---- queries -------------------------------------------------------------------------------- */
 
 enum query_op {
@@ -187,6 +200,22 @@ struct connector_ops {
 	/* Run a script of ;-separated statements (push: the model's DDL) in one transaction. */
 	int (*apply_sql)(struct conn *c, const char *script);
 	const char *(*last_error)(const struct conn *c); /* text only; the code is the return */
+	/* Pipes (optional, all or none; see struct conn_pipe). pipe_open: as connect, on its own
+	 * connection; err gets the text of a failure. pipe_read queues a read of the record with
+	 * key (checked like the read slot's): -EOPNOTSUPP when this store or config cannot serve
+	 * it from a pipe (the caller reads through a pooled connection instead). pipe_flush: 0
+	 * when everything queued is written, 1 when the socket is full (wait for EPOLLOUT).
+	 * pipe_input: read what the socket holds and complete the reads it answers. A negative
+	 * return from flush or input means the pipe is broken: close it. pipe_close completes
+	 * every read still in flight with -ECONNRESET, then frees the pipe. */
+	int (*pipe_open)(const void *cfg, usec_t timeout, struct conn_pipe **ret, char *err,
+			 size_t err_size);
+	int (*pipe_fd)(const struct conn_pipe *p);
+	int (*pipe_read)(struct conn_pipe *p, const struct entity *e, const json_t *key,
+			 void *token);
+	int (*pipe_flush)(struct conn_pipe *p);
+	int (*pipe_input)(struct conn_pipe *p, conn_pipe_done_fn *done, void *userdata);
+	void (*pipe_close)(struct conn_pipe *p, conn_pipe_done_fn *done, void *userdata);
 };
 
 extern const struct connector_ops inmemory_ops;
@@ -233,6 +262,39 @@ _must_check_ int connector_trace_new(const struct connector_ops *inner,
 void connector_trace_free(const struct connector_ops *ops);
 
 /* ---- wrappers ------------------------------------------------------------------------------- */
+
+static inline bool connector_has_pipes(const struct connector_ops *ops)
+{
+	return ops->pipe_open != NULL;
+}
+
+static inline int conn_pipe_fd(const struct conn_pipe *p)
+{
+	return p->ops->pipe_fd(p);
+}
+
+static inline int conn_pipe_read(struct conn_pipe *p, const struct entity *e, const json_t *key,
+				 void *token)
+{
+	return p->ops->pipe_read(p, e, key, token);
+}
+
+static inline int conn_pipe_flush(struct conn_pipe *p)
+{
+	return p->ops->pipe_flush(p);
+}
+
+static inline int conn_pipe_input(struct conn_pipe *p, conn_pipe_done_fn *done, void *userdata)
+{
+	return p->ops->pipe_input(p, done, userdata);
+}
+
+/* Completes what is in flight with -ECONNRESET and frees; takes NULL. */
+static inline void conn_pipe_close(struct conn_pipe *p, conn_pipe_done_fn *done, void *userdata)
+{
+	if (p)
+		p->ops->pipe_close(p, done, userdata);
+}
 
 static inline int conn_ping(struct conn *c, usec_t timeout)
 {

@@ -34,6 +34,10 @@ struct pool {
 	usec_t backoff, next_attempt;
 	int last_r;
 	char last_error[512];
+
+	/* pipes (pool_pipe_open): not under lock */
+	atomic_uint pipes;
+	atomic_uint_fast64_t pipe_reads;
 };
 
 void pool_config_init(struct pool_config *cfg)
@@ -395,6 +399,8 @@ void pool_get_stats(struct pool *p, struct pool_stats *ret)
 		.opened = p->opened,
 		.closed = p->closed,
 		.store_down = p->down,
+		.pipes = atomic_load(&p->pipes),
+		.pipe_reads = atomic_load(&p->pipe_reads),
 	};
 	pthread_mutex_unlock(&p->lock);
 }
@@ -404,4 +410,43 @@ void pool_last_error(struct pool *p, char *buf, size_t size)
 	pthread_mutex_lock(&p->lock);
 	(void)snprintf(buf, size, "%s", p->last_error);
 	pthread_mutex_unlock(&p->lock);
+}
+
+int pool_pipe_open(struct pool *p, struct conn_pipe **ret)
+{
+	char err[512] = "";
+	int r;
+
+	if (!connector_has_pipes(p->conn_ops))
+		return -EOPNOTSUPP;
+	pthread_mutex_lock(&p->lock);
+	r = p->down && now() < p->next_attempt ? (p->last_r < 0 ? p->last_r : -ECONNREFUSED) : 0;
+	pthread_mutex_unlock(&p->lock);
+	if (r < 0)
+		return r;
+	r = p->conn_ops->pipe_open(p->cfg, p->config.connect_timeout, ret, err, sizeof(err));
+	if (r < 0) {
+		pthread_mutex_lock(&p->lock);
+		p->errors++;
+		pthread_mutex_unlock(&p->lock);
+		log_debug("pool %s: cannot open a pipe: %s", p->ops->name, err);
+		return r;
+	}
+	atomic_fetch_add(&p->pipes, 1);
+	return 0;
+}
+
+void pool_pipe_closed(struct pool *p)
+{
+	atomic_fetch_sub(&p->pipes, 1);
+}
+
+void pool_count_pipe_read(struct pool *p)
+{
+	atomic_fetch_add(&p->pipe_reads, 1);
+}
+
+bool pool_unshared(struct pool *p)
+{
+	return atomic_load(&p->n_ref) == 1;
 }

@@ -47,6 +47,8 @@ struct pool_stats {
 	uint64_t acquires, waits, timeouts, errors; /* errors: failed connects and pings */
 	uint64_t opened, closed;
 	bool store_down;
+	unsigned pipes; /* pipes open (pool_pipe_open), outside size */
+	uint64_t pipe_reads; /* reads sent through them */
 };
 
 /* cs is parsed by ops->config_parse (reterr on failure); the pool keeps its own copy. */
@@ -77,6 +79,16 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct conn *, pool_release)
 int pool_janitor(struct pool *p, usec_t now);
 
 void pool_get_stats(struct pool *p, struct pool_stats *ret);
+/* A pipe (connectors/connector.h) to the pool's store, on a connection of its own outside the
+ * pool's count: -EOPNOTSUPP when the backend has none (or the pool traces), the last connect
+ * error at once while the store counts as down. */
+struct conn_pipe;
+_must_check_ int pool_pipe_open(struct pool *p, struct conn_pipe **ret);
+/* Counters for pool_get_stats(): a pipe of p was closed; a read went through one. */
+void pool_pipe_closed(struct pool *p);
+void pool_count_pipe_read(struct pool *p);
+/* Whether the caller holds the only reference: the store table has let go of the pool. */
+bool pool_unshared(struct pool *p);
 /* The last connect or ping failure's text ("" when none), copied into buf. */
 void pool_last_error(struct pool *p, char *buf, size_t size);
 

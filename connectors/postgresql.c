@@ -604,36 +604,31 @@ static int pg_create(struct conn *c, const struct entity *e, const json_t *rec, 
 	return key_from_row(&cols, e, res, 0, ret_key);
 }
 
-/* SELECT the plan's fetched columns; key (may be NULL) narrows to one record. */
-static int run_select(struct pg_conn *pc, const struct query_plan *plan, const json_t *key,
-		      json_t **ret_rows)
+/* The SELECT of the plan's fetched columns into sql and p; key (may be NULL) narrows it to
+ * one record. */
+static int select_sql(struct pg_conn *pc, const struct query_plan *plan, const json_t *key,
+		      struct buf *sql, struct params *p)
 {
 	const struct entity *e = plan->e;
-	_cleanup_buf_ struct buf sql = BUF_INIT(BUF_MAX_DEFAULT);
-	_cleanup_(params_release) struct params p = { 0 };
-	_cleanup_(PQclearp) PGresult *res = NULL;
-	json_auto_t *rows = json_array();
 	bool first = true;
 	int r;
 
-	if (!rows)
-		return -ENOMEM;
-	r = buf_adds(&sql, "SELECT ");
+	r = buf_adds(sql, "SELECT ");
 	for (size_t i = 0; r >= 0 && i < plan->cols.n; i++) {
 		if (!plan->fetch[i])
 			continue;
 		if (!first)
-			r = buf_adds(&sql, ", ");
+			r = buf_adds(sql, ", ");
 		if (r >= 0)
-			r = add_ident(&sql, plan->cols.v[i].column);
+			r = add_ident(sql, plan->cols.v[i].column);
 		first = false;
 	}
 	if (r >= 0)
-		r = buf_adds(&sql, " FROM ");
+		r = buf_adds(sql, " FROM ");
 	if (r >= 0)
-		r = add_table(&sql, pc, e);
+		r = add_table(sql, pc, e);
 	if (r >= 0 && key)
-		r = add_key_where(&sql, &p, &plan->cols, e, key);
+		r = add_key_where(sql, p, &plan->cols, e, key);
 	for (size_t i = 0; r >= 0 && i < plan->n_filters; i++) {
 		const struct query_plan_filter *f = &plan->filters[i];
 		const struct conn_column *col = &plan->cols.v[f->col];
@@ -641,38 +636,38 @@ static int run_select(struct pg_conn *pc, const struct query_plan *plan, const j
 			[QUERY_EQ] = " = ",   [QUERY_NEQ] = " <> ", [QUERY_GT] = " > ",
 			[QUERY_GTE] = " >= ", [QUERY_LT] = " < ",   [QUERY_LTE] = " <= ",
 		};
-		r = buf_adds(&sql, i || key ? " AND " : " WHERE ");
+		r = buf_adds(sql, i || key ? " AND " : " WHERE ");
 		if (r >= 0)
-			r = add_ident(&sql, col->column);
+			r = add_ident(sql, col->column);
 		if (r < 0)
 			break;
 		switch (f->op) {
 		case QUERY_IS_NULL:
-			r = buf_adds(&sql, " IS NULL");
+			r = buf_adds(sql, " IS NULL");
 			break;
 		case QUERY_IS_NOT_NULL:
-			r = buf_adds(&sql, " IS NOT NULL");
+			r = buf_adds(sql, " IS NOT NULL");
 			break;
 		case QUERY_LIKE:
-			r = buf_adds(&sql, "::text LIKE ");
+			r = buf_adds(sql, "::text LIKE ");
 			if (r >= 0)
-				r = params_add(&p, &sql, NULL, json_array_get(f->values, 0));
+				r = params_add(p, sql, NULL, json_array_get(f->values, 0));
 			break;
 		case QUERY_IN:
-			r = buf_adds(&sql, " IN (");
+			r = buf_adds(sql, " IN (");
 			for (size_t k = 0; r >= 0 && k < json_array_size(f->values); k++) {
 				if (k)
-					r = buf_adds(&sql, ", ");
+					r = buf_adds(sql, ", ");
 				if (r >= 0)
-					r = params_add(&p, &sql, col, json_array_get(f->values, k));
+					r = params_add(p, sql, col, json_array_get(f->values, k));
 			}
 			if (r >= 0)
-				r = buf_addc(&sql, ')');
+				r = buf_addc(sql, ')');
 			break;
 		default:
-			r = buf_adds(&sql, ops[f->op]);
+			r = buf_adds(sql, ops[f->op]);
 			if (r >= 0)
-				r = params_add(&p, &sql, col, json_array_get(f->values, 0));
+				r = params_add(p, sql, col, json_array_get(f->values, 0));
 			break;
 		}
 	}
@@ -688,21 +683,28 @@ static int run_select(struct pg_conn *pc, const struct query_plan *plan, const j
 			if (!col)
 				continue;
 		}
-		r = buf_adds(&sql, i ? ", " : " ORDER BY ");
+		r = buf_adds(sql, i ? ", " : " ORDER BY ");
 		if (r >= 0)
-			r = add_ident(&sql, col->column);
+			r = add_ident(sql, col->column);
 		if (r >= 0)
-			r = buf_adds(&sql, desc ? " DESC NULLS LAST" : " ASC NULLS FIRST");
+			r = buf_adds(sql, desc ? " DESC NULLS LAST" : " ASC NULLS FIRST");
 	}
 	if (r >= 0 && plan->limit != QUERY_NO_LIMIT)
-		r = buf_addf(&sql, " LIMIT %llu", (unsigned long long)plan->limit);
+		r = buf_addf(sql, " LIMIT %llu", (unsigned long long)plan->limit);
 	if (r >= 0 && plan->offset)
-		r = buf_addf(&sql, " OFFSET %llu", (unsigned long long)plan->offset);
-	if (r < 0)
-		return r;
-	r = exec_params(pc, e, &sql, &p, PGRES_TUPLES_OK, &res);
-	if (r < 0)
-		return r;
+		r = buf_addf(sql, " OFFSET %llu", (unsigned long long)plan->offset);
+	return r;
+}
+
+/* The rows of a SELECT made by select_sql() as records (*ret_rows new). */
+static int rows_from_result(struct pg_conn *pc, const struct query_plan *plan, const PGresult *res,
+			    json_t **ret_rows)
+{
+	json_auto_t *rows = json_array();
+	int r;
+
+	if (!rows)
+		return -ENOMEM;
 	for (int row = 0; row < PQntuples(res); row++) {
 		json_t *obj = json_object();
 		int col = 0;
@@ -727,6 +729,23 @@ static int run_select(struct pg_conn *pc, const struct query_plan *plan, const j
 	}
 	*ret_rows = TAKE_PTR(rows);
 	return 0;
+}
+
+/* SELECT the plan's fetched columns; key (may be NULL) narrows to one record. */
+static int run_select(struct pg_conn *pc, const struct query_plan *plan, const json_t *key,
+		      json_t **ret_rows)
+{
+	_cleanup_buf_ struct buf sql = BUF_INIT(BUF_MAX_DEFAULT);
+	_cleanup_(params_release) struct params p = { 0 };
+	_cleanup_(PQclearp) PGresult *res = NULL;
+	int r;
+
+	r = select_sql(pc, plan, key, &sql, &p);
+	if (r >= 0)
+		r = exec_params(pc, plan->e, &sql, &p, PGRES_TUPLES_OK, &res);
+	if (r < 0)
+		return r;
+	return rows_from_result(pc, plan, res, ret_rows);
 }
 
 static int pg_read(struct conn *c, const struct entity *e, const json_t *key, json_t **ret_rec)
@@ -1027,6 +1046,210 @@ static int pg_introspect(struct conn *c, struct db_catalog **ret)
 	return 0;
 }
 
+/* ---- pipes ---------------------------------------------------------------------------------- */
+
+/* A read in flight on a pipe: one SELECT by key and its Sync, in libpq's pipeline mode. */
+struct pg_pipe_read {
+	void *token;
+	struct query_plan plan; /* every stored field; decodes the row */
+	json_t *key;
+	bool answered; /* its result came; its Sync is next */
+	int r;
+	json_t *rec;
+	char text[sizeof(((struct pg_conn *)0)->err)];
+};
+
+struct pg_pipe {
+	struct conn_pipe base;
+	struct pg_conn conn; /* connected as a pooled one, then non-blocking, in pipeline mode */
+	struct pg_pipe_read *q; /* a ring, in the order of the results */
+	size_t head, n, alloc;
+};
+
+static struct pg_pipe *pg_pipe_cast(struct conn_pipe *p)
+{
+	assert(p->ops == &postgresql_ops);
+	return container_of(p, struct pg_pipe, base);
+}
+
+static void pg_pipe_read_release(struct pg_pipe_read *rd)
+{
+	query_plan_release(&rd->plan);
+	json_decref(rd->key);
+	json_decref(rd->rec);
+}
+
+static int pg_pipe_open(const void *cfg, usec_t timeout, struct conn_pipe **ret, char *err,
+			size_t err_size)
+{
+	struct pg_pipe *p = new0(struct pg_pipe, 1);
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	p->base.ops = &postgresql_ops;
+	p->conn.base.ops = &postgresql_ops;
+	r = pg_connect(&p->conn.base, cfg, timeout);
+	if (r < 0) {
+		(void)snprintf(err, err_size, "%s", p->conn.err);
+		mem_free(p);
+		return r;
+	}
+	if (PQsetnonblocking(p->conn.pg, 1) != 0 || PQenterPipelineMode(p->conn.pg) != 1) {
+		(void)snprintf(err, err_size, "%s", PQerrorMessage(p->conn.pg));
+		pg_disconnect(&p->conn.base);
+		mem_free(p);
+		return -EIO;
+	}
+	*ret = &p->base;
+	return 0;
+}
+
+static int pg_pipe_fd(const struct conn_pipe *pb)
+{
+	const struct pg_pipe *p = (const struct pg_pipe *)(const void *)pb; /* base first */
+
+	return PQsocket(p->conn.pg);
+}
+
+static int pg_pipe_read(struct conn_pipe *pb, const struct entity *e, const json_t *key,
+			void *token)
+{
+	struct pg_pipe *p = pg_pipe_cast(pb);
+	struct pg_conn *pc = &p->conn;
+	_cleanup_(query_plan_release) struct query_plan plan = { 0 };
+	_cleanup_buf_ struct buf sql = BUF_INIT(BUF_MAX_DEFAULT);
+	_cleanup_(params_release) struct params params = { 0 };
+	json_auto_t *k = NULL;
+	int r;
+
+	r = query_plan_build(e, NULL, &plan, pc->err, sizeof(pc->err));
+	if (r < 0)
+		return r;
+	r = conn_key_check(&plan.cols, e, key, &k, pc->err, sizeof(pc->err));
+	if (r < 0)
+		return r;
+	r = select_sql(pc, &plan, k, &sql, &params);
+	if (r < 0)
+		return r;
+	if (p->n == p->alloc) {
+		size_t alloc = p->alloc ? p->alloc * 2 : 16;
+		struct pg_pipe_read *q = new0(struct pg_pipe_read, alloc);
+		if (!q)
+			return -ENOMEM;
+		for (size_t i = 0; i < p->n; i++)
+			q[i] = p->q[(p->head + i) % p->alloc];
+		mem_free(p->q);
+		p->q = q;
+		p->alloc = alloc;
+		p->head = 0;
+	}
+	/* a Sync after each read: a failing one does not abort the reads behind it */
+	if (PQsendQueryParams(pc->pg, sql.buf, (int)params.n, NULL, (const char *const *)params.v,
+			      NULL, NULL, 0) != 1 ||
+	    PQpipelineSync(pc->pg) != 1) {
+		pc->base.broken = true;
+		return set_error(pc, -ECONNRESET, "%s", PQerrorMessage(pc->pg));
+	}
+	p->q[(p->head + p->n) % p->alloc] =
+		(struct pg_pipe_read){ .token = token, .plan = plan, .key = TAKE_PTR(k) };
+	plan = (struct query_plan){ 0 };
+	p->n++;
+	return 0;
+}
+
+static int pg_pipe_flush(struct conn_pipe *pb)
+{
+	struct pg_pipe *p = pg_pipe_cast(pb);
+	int r = PQflush(p->conn.pg);
+
+	if (r < 0) {
+		p->conn.base.broken = true;
+		return set_error(&p->conn, -ECONNRESET, "%s", PQerrorMessage(p->conn.pg));
+	}
+	return r;
+}
+
+/* The result of rd's SELECT (not its Sync) into rd. */
+static void pg_pipe_answer(struct pg_pipe *p, struct pg_pipe_read *rd, const PGresult *res)
+{
+	struct pg_conn *pc = &p->conn;
+	json_auto_t *rows = NULL;
+	const struct entity *e = rd->plan.e;
+
+	rd->answered = true;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		rd->r = result_error(pc, e, res);
+	} else {
+		rd->r = rows_from_result(pc, &rd->plan, res, &rows);
+		if (rd->r >= 0 && json_array_size(rows) == 0) {
+			conn_not_found_text(e, rd->key, pc->err, sizeof(pc->err));
+			rd->r = -ENOENT;
+		} else if (rd->r >= 0) {
+			rd->rec = json_incref(json_array_get(rows, 0));
+		}
+	}
+	if (rd->r < 0)
+		(void)snprintf(rd->text, sizeof(rd->text), "%s", pc->err);
+}
+
+static int pg_pipe_input(struct conn_pipe *pb, conn_pipe_done_fn *done, void *userdata)
+{
+	struct pg_pipe *p = pg_pipe_cast(pb);
+	struct pg_conn *pc = &p->conn;
+	bool ended = false; /* the last PQgetResult() ended a query's results */
+
+	if (PQconsumeInput(pc->pg) != 1) {
+		pc->base.broken = true;
+		return set_error(pc, -ECONNRESET, "%s", PQerrorMessage(pc->pg));
+	}
+	while (p->n > 0 && !PQisBusy(pc->pg)) {
+		_cleanup_(PQclearp) PGresult *res = PQgetResult(pc->pg);
+		struct pg_pipe_read *rd = &p->q[p->head];
+
+		if (!res) {
+			if (ended)
+				return 0; /* nothing more has arrived */
+			ended = true;
+			continue;
+		}
+		ended = false;
+		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+			struct pg_pipe_read done_rd = *rd;
+			p->head = (p->head + 1) % p->alloc;
+			p->n--;
+			if (!done_rd.answered)
+				done_rd.r = set_error(pc, -EIO, "%s", "no result before the Sync");
+			done(done_rd.token, done_rd.r < 0 ? done_rd.r : 0, TAKE_PTR(done_rd.rec),
+			     done_rd.r < 0 ? (done_rd.answered ? done_rd.text : pc->err) : NULL,
+			     userdata);
+			pg_pipe_read_release(&done_rd);
+			continue;
+		}
+		if (!rd->answered)
+			pg_pipe_answer(p, rd, res);
+		if (pc->base.broken)
+			return -ECONNRESET;
+	}
+	return 0;
+}
+
+static void pg_pipe_close(struct conn_pipe *pb, conn_pipe_done_fn *done, void *userdata)
+{
+	struct pg_pipe *p = pg_pipe_cast(pb);
+
+	while (p->n > 0) {
+		struct pg_pipe_read rd = p->q[p->head];
+		p->head = (p->head + 1) % p->alloc;
+		p->n--;
+		done(rd.token, -ECONNRESET, NULL, "the connection was closed", userdata);
+		pg_pipe_read_release(&rd);
+	}
+	pg_disconnect(&p->conn.base);
+	mem_free(p->q);
+	mem_free(p);
+}
+
 const struct connector_ops postgresql_ops = {
 	.name = "postgresql",
 	.caps = CONN_CAP_TRANSACTIONS | CONN_CAP_SQL | CONN_CAP_FILTER | CONN_CAP_INTROSPECT,
@@ -1048,4 +1271,10 @@ const struct connector_ops postgresql_ops = {
 	.introspect = pg_introspect,
 	.apply_sql = pg_apply_sql,
 	.last_error = pg_last_error,
+	.pipe_open = pg_pipe_open,
+	.pipe_fd = pg_pipe_fd,
+	.pipe_read = pg_pipe_read,
+	.pipe_flush = pg_pipe_flush,
+	.pipe_input = pg_pipe_input,
+	.pipe_close = pg_pipe_close,
 };

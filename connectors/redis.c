@@ -40,6 +40,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -2037,6 +2038,188 @@ static int redis_remove(struct conn *c, const struct entity *e, const json_t *ke
 	}
 }
 
+/* ---- pipes ---------------------------------------------------------------------------------- */
+
+/* A read in flight on a pipe: what decoding its HMGET reply needs. */
+struct pipe_read {
+	void *token;
+	const struct entity *e; /* alive while the request that queued it is */
+	struct conn_columns cols;
+	char *key;
+};
+
+struct redis_pipe {
+	struct conn_pipe base;
+	struct redis_conn conn; /* connected as a pooled one, then non-blocking; err: texts */
+	struct pipe_read *q; /* a ring: reads in the order their replies come */
+	size_t head, n, alloc;
+};
+
+static struct redis_pipe *redis_pipe_cast(struct conn_pipe *p)
+{
+	assert(p->ops == &redis_ops);
+	return container_of(p, struct redis_pipe, base);
+}
+
+static void pipe_read_release(struct pipe_read *r)
+{
+	conn_columns_release(&r->cols);
+	mem_free(r->key);
+}
+
+static int redis_pipe_open(const void *cfg, usec_t timeout, struct conn_pipe **ret, char *err,
+			   size_t err_size)
+{
+	struct redis_pipe *p = new0(struct redis_pipe, 1);
+	int fl, r;
+
+	if (!p)
+		return -ENOMEM;
+	p->base.ops = &redis_ops;
+	p->conn.base.ops = &redis_ops;
+	r = redis_connect(&p->conn.base, cfg, timeout);
+	if (r < 0) {
+		(void)snprintf(err, err_size, "%s", p->conn.err);
+		mem_free(p);
+		return r;
+	}
+	fl = fcntl(p->conn.rc->fd, F_GETFL);
+	if (fl < 0 || fcntl(p->conn.rc->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		r = -errno;
+		(void)snprintf(err, err_size, "%s", strerror(-r));
+		redis_disconnect(&p->conn.base);
+		mem_free(p);
+		return r;
+	}
+	/* hiredis then treats EAGAIN as "nothing more now" instead of an error */
+	p->conn.rc->flags &= ~REDIS_BLOCK;
+	*ret = &p->base;
+	return 0;
+}
+
+static int redis_pipe_fd(const struct conn_pipe *pb)
+{
+	const struct redis_pipe *p = (const struct redis_pipe *)(const void *)pb; /* base first */
+
+	return p->conn.rc->fd;
+}
+
+static int redis_pipe_read(struct conn_pipe *pb, const struct entity *e, const json_t *key,
+			   void *token)
+{
+	struct redis_pipe *p = redis_pipe_cast(pb);
+	struct redis_conn *rc = &p->conn;
+	_cleanup_(conn_columns_release) struct conn_columns cols = { 0 };
+	_cleanup_free_ char *k = NULL;
+	_cleanup_free_ const char **argv = NULL;
+	_cleanup_free_ size_t *lens = NULL;
+	json_auto_t *kobj = NULL;
+	int r;
+
+	/* cache mode refreshes TTLs after each read: a second round trip the pooled path makes */
+	if (rc->cfg->max_age > 0)
+		return -EOPNOTSUPP;
+	r = conn_columns_get(e, &cols);
+	if (r < 0)
+		return r;
+	r = conn_key_check(&cols, e, key, &kobj, rc->err, sizeof(rc->err));
+	if (r < 0)
+		return r;
+	r = record_key(&cols, e, kobj, &k);
+	if (r < 0)
+		return r;
+	argv = new0(const char *, cols.n + 2);
+	lens = new0(size_t, cols.n + 2);
+	if (!argv || !lens)
+		return -ENOMEM;
+	argv[0] = "HMGET";
+	lens[0] = 5;
+	argv[1] = k;
+	lens[1] = strlen(k);
+	for (size_t i = 0; i < cols.n; i++) {
+		argv[i + 2] = cols.v[i].name;
+		lens[i + 2] = strlen(cols.v[i].name);
+	}
+	if (p->n == p->alloc) {
+		size_t alloc = p->alloc ? p->alloc * 2 : 16;
+		struct pipe_read *q = new0(struct pipe_read, alloc);
+		if (!q)
+			return -ENOMEM;
+		for (size_t i = 0; i < p->n; i++)
+			q[i] = p->q[(p->head + i) % p->alloc];
+		mem_free(p->q);
+		p->q = q;
+		p->alloc = alloc;
+		p->head = 0;
+	}
+	/* formatted whole before it is appended: a failure leaves the output as it was */
+	if (redisAppendCommandArgv(rc->rc, (int)(cols.n + 2), argv, lens) != REDIS_OK)
+		return -ENOMEM;
+	p->q[(p->head + p->n) % p->alloc] =
+		(struct pipe_read){ .token = token, .e = e, .cols = cols, .key = TAKE_PTR(k) };
+	cols = (struct conn_columns){ 0 };
+	p->n++;
+	return 0;
+}
+
+static int redis_pipe_flush(struct conn_pipe *pb)
+{
+	struct redis_pipe *p = redis_pipe_cast(pb);
+	int done = 0;
+
+	if (redisBufferWrite(p->conn.rc, &done) != REDIS_OK)
+		return io_error(&p->conn);
+	return done ? 0 : 1;
+}
+
+static int redis_pipe_input(struct conn_pipe *pb, conn_pipe_done_fn *done, void *userdata)
+{
+	struct redis_pipe *p = redis_pipe_cast(pb);
+	struct redis_conn *rc = &p->conn;
+
+	if (redisBufferRead(rc->rc) != REDIS_OK)
+		return io_error(rc);
+	for (;;) {
+		_cleanup_(reply_freep) redisReply *reply = NULL;
+		struct pipe_read rd;
+		json_t *rec = NULL;
+		void *v = NULL;
+		int r;
+
+		if (redisGetReplyFromReader(rc->rc, &v) != REDIS_OK)
+			return io_error(rc);
+		if (!v)
+			return 0;
+		reply = v;
+		if (p->n == 0)
+			return set_error(rc, -EIO, "%s", "a reply to no command");
+		rd = p->q[p->head];
+		p->head = (p->head + 1) % p->alloc;
+		p->n--;
+		r = record_from_reply(rc, &rd.cols, reply, rd.key, &rec);
+		if (r >= 0 && !rec)
+			r = not_found(rc, rd.e, rd.key);
+		done(rd.token, r < 0 ? r : 0, rec, r < 0 ? rc->err : NULL, userdata);
+		pipe_read_release(&rd);
+	}
+}
+
+static void redis_pipe_close(struct conn_pipe *pb, conn_pipe_done_fn *done, void *userdata)
+{
+	struct redis_pipe *p = redis_pipe_cast(pb);
+
+	while (p->n > 0) {
+		struct pipe_read rd = p->q[p->head];
+		p->head = (p->head + 1) % p->alloc;
+		p->n--;
+		done(rd.token, -ECONNRESET, NULL, "the connection was closed", userdata);
+		pipe_read_release(&rd);
+	}
+	redis_disconnect(&p->conn.base);
+	mem_free(p->q);
+	mem_free(p);
+}
+
 const struct connector_ops redis_ops = {
 	.name = "redis",
 	.caps = 0,
@@ -2053,4 +2236,10 @@ const struct connector_ops redis_ops = {
 	.remove = redis_remove,
 	.query = redis_query,
 	.last_error = redis_last_error,
+	.pipe_open = redis_pipe_open,
+	.pipe_fd = redis_pipe_fd,
+	.pipe_read = redis_pipe_read,
+	.pipe_flush = redis_pipe_flush,
+	.pipe_input = redis_pipe_input,
+	.pipe_close = redis_pipe_close,
 };

@@ -27,7 +27,7 @@ static const struct config_key keys[] = {
 	KEY("http.listen", CONFIG_STRING, listen, "127.0.0.1:7070", CONFIG_RESTART, 0, 0, false,
 	    "address:port to listen on"),
 	KEY("http.threads", CONFIG_UINT, threads, "4", CONFIG_RESTART, 1, 256, false,
-	    "HTTP worker threads"),
+	    "HTTP event loops, one thread each"),
 	KEY("http.max_body_bytes", CONFIG_SIZE, max_body_bytes, "1M", CONFIG_RESTART, 1,
 	    (uint64_t)1 << 30, false, "largest accepted request body"),
 	KEY("http.max_connections", CONFIG_UINT, max_connections, "256", CONFIG_RESTART, 1, 65536,
