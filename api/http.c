@@ -729,12 +729,16 @@ static void *loop_main(void *arg)
 	struct http_loop *l = arg;
 	struct epoll_event evs[64];
 
+	bool again = false; /* requests were resumed after MHD last ran */
+
 	current_loop = l;
 	while (!atomic_load(&l->stop)) {
 		MHD_UNSIGNED_LONG_LONG mhd_ms;
 		int timeout = 1000, n;
 
-		if (MHD_get_timeout(l->mhd, &mhd_ms) == MHD_YES && mhd_ms < 1000)
+		if (again)
+			timeout = 0;
+		else if (MHD_get_timeout(l->mhd, &mhd_ms) == MHD_YES && mhd_ms < 1000)
 			timeout = (int)mhd_ms;
 		n = epoll_wait(l->epfd, evs, (int)ELEMENTSOF(evs), timeout);
 		if (n < 0 && errno != EINTR) {
@@ -761,7 +765,7 @@ static void *loop_main(void *arg)
 		/* every pass, not only when MHD's fd is ready: its timeouts, and the connections
 		 * resumed since the last pass, are handled there */
 		(void)MHD_run(l->mhd);
-		pipeline_loop_flush(l->pipes);
+		again = pipeline_loop_flush(l->pipes);
 	}
 	/* what still waits on a store is answered with a failure, so MHD can close it */
 	pipeline_loop_free(&l->pipes);

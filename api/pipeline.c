@@ -44,6 +44,7 @@ struct loop_pipes {
 	struct http_loop *loop;
 	struct pipe_slot *slots;
 	usec_t next_sweep;
+	unsigned resumed; /* requests resumed since pipeline_loop_flush() last returned */
 };
 
 static void wait_free(struct pipe_wait *w)
@@ -67,6 +68,7 @@ static void read_done(void *token, int r, json_t *rec, const char *text, void *u
 	w->r = r;
 	w->rec = rec;
 	(void)snprintf(w->text, sizeof(w->text), "%s", text ? text : "");
+	slot->lp->resumed++;
 	request_resume(w->req);
 }
 
@@ -75,7 +77,8 @@ static void slot_break(struct pipe_slot *slot, int r)
 	if (!slot->pipe)
 		return;
 	log_debug("pipe to a %s store closed: %s", pool_ops(slot->pool)->name, strerror(-r));
-	http_loop_unwatch(slot->lp->loop, &slot->watch);
+	if (slot->watch.fd >= 0)
+		http_loop_unwatch(slot->lp->loop, &slot->watch);
 	/* the reads in flight go back to their handlers, which retry them through the pool */
 	conn_pipe_close(slot->pipe, read_done, slot);
 	pool_pipe_closed(slot->pool);
@@ -86,7 +89,7 @@ static void slot_break(struct pipe_slot *slot, int r)
 
 static void slot_flush(struct pipe_slot *slot)
 {
-	int r = conn_pipe_flush(slot->pipe);
+	int r = conn_pipe_flush(slot->pipe, read_done, slot);
 	bool want_out = r == 1;
 
 	slot->queued = false;
@@ -94,6 +97,8 @@ static void slot_flush(struct pipe_slot *slot)
 		slot_break(slot, r);
 		return;
 	}
+	if (slot->watch.fd < 0)
+		return; /* answered already */
 	if (want_out != slot->want_out) {
 		slot->want_out = want_out;
 		r = http_loop_watch(slot->lp->loop, &slot->watch,
@@ -159,7 +164,9 @@ static int slot_get(struct loop_pipes *lp, struct pool *pool, struct pipe_slot *
 		}
 		slot->watch.fd = conn_pipe_fd(slot->pipe);
 		slot->want_out = false;
-		r = http_loop_watch(lp->loop, &slot->watch, EPOLLIN | EPOLLRDHUP);
+		r = slot->watch.fd < 0
+			    ? 0
+			    : http_loop_watch(lp->loop, &slot->watch, EPOLLIN | EPOLLRDHUP);
 		if (r < 0) {
 			slot_break(slot, r);
 			return r;
@@ -242,18 +249,21 @@ void pipeline_request_gone(struct request *req)
 		w->req = NULL; /* freed by read_done */
 }
 
-void pipeline_loop_flush(struct loop_pipes *lp)
+bool pipeline_loop_flush(struct loop_pipes *lp)
 {
+	bool resumed;
 	usec_t now;
 
 	if (!lp)
-		return;
+		return false;
+	lp->resumed = 0;
 	for (struct pipe_slot *slot = lp->slots; slot; slot = slot->next)
 		if (slot->queued && slot->pipe)
 			slot_flush(slot);
+	resumed = lp->resumed > 0;
 	now = now_usec(CLOCK_MONOTONIC);
 	if (now < lp->next_sweep)
-		return;
+		return resumed;
 	lp->next_sweep = now + PIPE_SWEEP_USEC;
 	for (struct pipe_slot **pp = &lp->slots; *pp;) {
 		if ((*pp)->in_flight == 0 && pool_unshared((*pp)->pool))
@@ -261,6 +271,7 @@ void pipeline_loop_flush(struct loop_pipes *lp)
 		else
 			pp = &(*pp)->next;
 	}
+	return resumed;
 }
 
 void pipeline_loop_free(struct loop_pipes **lpp)

@@ -5,6 +5,8 @@
 #ifndef API_PIPELINE_H
 #define API_PIPELINE_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "api/request.h"
@@ -25,8 +27,9 @@ int pipeline_result(struct request *req, json_t **ret_rec, char *text, size_t te
 /* The request is being freed: forget its read (still in flight or not collected). */
 void pipeline_request_gone(struct request *req);
 /* After a pass of the loop: write what was queued; once a second, close the pipes of pools the
- * store table has let go of. NULL ok. */
-void pipeline_loop_flush(struct loop_pipes *lp);
+ * store table has let go of. True when reads were answered (and their requests resumed) on the
+ * way, so the loop runs MHD again before it waits. NULL ok. */
+bool pipeline_loop_flush(struct loop_pipes *lp);
 /* The loop stops: every pipe closed, its reads in flight completed with -ECONNRESET. */
 void pipeline_loop_free(struct loop_pipes **lp);
 

@@ -204,16 +204,19 @@ struct connector_ops {
 	 * connection; err gets the text of a failure. pipe_read queues a read of the record with
 	 * key (checked like the read slot's): -EOPNOTSUPP when this store or config cannot serve
 	 * it from a pipe (the caller reads through a pooled connection instead). pipe_flush: 0
-	 * when everything queued is written, 1 when the socket is full (wait for EPOLLOUT).
-	 * pipe_input: read what the socket holds and complete the reads it answers. A negative
-	 * return from flush or input means the pipe is broken: close it. pipe_close completes
-	 * every read still in flight with -ECONNRESET, then frees the pipe. */
+	 * when everything queued is written, 1 when the socket is full (wait for EPOLLOUT); a
+	 * backend without a non-blocking protocol (pipe_fd -1) runs the queued reads there
+	 * instead, batched, and completes them before it returns. pipe_input: read what the
+	 * socket holds and complete the reads it answers. A negative return from flush or input
+	 * means the pipe is broken: close it. pipe_close completes every read still in flight
+	 * with -ECONNRESET, then frees the pipe. A result of -EAGAIN asks the caller to read that
+	 * record through a pooled connection. */
 	int (*pipe_open)(const void *cfg, usec_t timeout, struct conn_pipe **ret, char *err,
 			 size_t err_size);
 	int (*pipe_fd)(const struct conn_pipe *p);
 	int (*pipe_read)(struct conn_pipe *p, const struct entity *e, const json_t *key,
 			 void *token);
-	int (*pipe_flush)(struct conn_pipe *p);
+	int (*pipe_flush)(struct conn_pipe *p, conn_pipe_done_fn *done, void *userdata);
 	int (*pipe_input)(struct conn_pipe *p, conn_pipe_done_fn *done, void *userdata);
 	void (*pipe_close)(struct conn_pipe *p, conn_pipe_done_fn *done, void *userdata);
 };
@@ -279,9 +282,9 @@ static inline int conn_pipe_read(struct conn_pipe *p, const struct entity *e, co
 	return p->ops->pipe_read(p, e, key, token);
 }
 
-static inline int conn_pipe_flush(struct conn_pipe *p)
+static inline int conn_pipe_flush(struct conn_pipe *p, conn_pipe_done_fn *done, void *userdata)
 {
-	return p->ops->pipe_flush(p);
+	return p->ops->pipe_flush(p, done, userdata);
 }
 
 static inline int conn_pipe_input(struct conn_pipe *p, conn_pipe_done_fn *done, void *userdata)

@@ -1211,6 +1211,255 @@ static int my_introspect(struct conn *c, struct db_catalog **ret)
 	return 0;
 }
 
+/* ---- pipes ---------------------------------------------------------------------------------- */
+
+/* libmariadb has no pipelining: a MariaDB pipe queues reads and, at flush, runs each entity's
+ * reads as one prepared SELECT ... WHERE key IN (...) on the pipe's own connection, then
+ * hands every read its row. One round trip and one statement for a loop's pass instead of one
+ * per request. */
+#define MY_PIPE_BATCH 64
+
+struct my_pipe_read {
+	void *token;
+	const struct entity *e;
+	json_t *key; /* canonical */
+};
+
+struct my_pipe {
+	struct conn_pipe base;
+	struct my_conn conn;
+	struct my_pipe_read *q;
+	size_t n, alloc;
+};
+
+static struct my_pipe *my_pipe_cast(struct conn_pipe *p)
+{
+	assert(p->ops == &mysql_ops);
+	return container_of(p, struct my_pipe, base);
+}
+
+static int my_pipe_open(const void *cfg, usec_t timeout, struct conn_pipe **ret, char *err,
+			size_t err_size)
+{
+	struct my_pipe *p = new0(struct my_pipe, 1);
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	p->base.ops = &mysql_ops;
+	p->conn.base.ops = &mysql_ops;
+	r = my_connect(&p->conn.base, cfg, timeout);
+	if (r < 0) {
+		(void)snprintf(err, err_size, "%s", p->conn.err);
+		mem_free(p);
+		return r;
+	}
+	*ret = &p->base;
+	return 0;
+}
+
+static int my_pipe_fd(const struct conn_pipe *p)
+{
+	(void)p;
+	return -1; /* answered at flush */
+}
+
+static int my_pipe_read(struct conn_pipe *pb, const struct entity *e, const json_t *key,
+			void *token)
+{
+	struct my_pipe *p = my_pipe_cast(pb);
+	_cleanup_(conn_columns_release) struct conn_columns cols = { 0 };
+	json_auto_t *k = NULL;
+	int r;
+
+	r = conn_columns_get(e, &cols);
+	if (r < 0)
+		return r;
+	r = conn_key_check(&cols, e, key, &k, p->conn.err, sizeof(p->conn.err));
+	if (r < 0)
+		return r;
+	if (GROW(p->q, p->alloc, p->n + 1) < 0)
+		return -ENOMEM;
+	p->q[p->n++] = (struct my_pipe_read){ .token = token, .e = e, .key = TAKE_PTR(k) };
+	return 0;
+}
+
+/* Whether row holds key's values. */
+static bool row_has_key(const struct entity *e, const json_t *row, const json_t *key)
+{
+	for (size_t i = 0; i < e->n_keys; i++) {
+		const char *name = e->keys[i]->bare_name;
+		if (!json_equal(json_object_get(row, name), json_object_get(key, name)))
+			return false;
+	}
+	return true;
+}
+
+/* Run reads v[0..n) (all of one entity) as one SELECT and complete each. The IN list is padded
+ * to a power of two with the last key, so an entity needs a handful of prepared statements. */
+static int my_pipe_batch(struct my_pipe *p, struct my_pipe_read *v, size_t n,
+			 conn_pipe_done_fn *done, void *userdata)
+{
+	struct my_conn *mc = &p->conn;
+	const struct entity *e = v[0].e;
+	_cleanup_(query_plan_release) struct query_plan plan = { 0 };
+	_cleanup_buf_ struct buf sql = BUF_INIT(BUF_MAX_DEFAULT);
+	_cleanup_(params_release) struct params params = { 0 };
+	_cleanup_free_ const struct conn_column **fetched = NULL;
+	_cleanup_free_ bool *row_claimed = NULL;
+	json_auto_t *rows = json_array();
+	MYSQL_STMT *st = NULL;
+	size_t n_fetched = 0, slots = 1;
+	bool all_claimed = true;
+	int r;
+
+	while (slots < n)
+		slots *= 2;
+	r = query_plan_build(e, NULL, &plan, mc->err, sizeof(mc->err));
+	if (r >= 0 && !rows)
+		r = -ENOMEM;
+	if (r >= 0 && !(fetched = new0(const struct conn_column *, plan.cols.n + 1)))
+		r = -ENOMEM;
+	if (r >= 0)
+		r = buf_adds(&sql, "SELECT ");
+	for (size_t i = 0; r >= 0 && i < plan.cols.n; i++) {
+		if (!plan.fetch[i])
+			continue;
+		if (n_fetched)
+			r = buf_adds(&sql, ", ");
+		if (r >= 0)
+			r = add_ident(&sql, plan.cols.v[i].column);
+		fetched[n_fetched++] = &plan.cols.v[i];
+	}
+	if (r >= 0)
+		r = buf_adds(&sql, " FROM ");
+	if (r >= 0)
+		r = add_table(&sql, e);
+	if (r >= 0)
+		r = buf_adds(&sql, e->n_keys > 1 ? " WHERE (" : " WHERE ");
+	for (size_t i = 0; r >= 0 && i < e->n_keys; i++) {
+		if (i)
+			r = buf_adds(&sql, ", ");
+		if (r >= 0)
+			r = add_ident(&sql, field_column_name(e->keys[i]));
+	}
+	if (r >= 0)
+		r = buf_adds(&sql, e->n_keys > 1 ? ") IN (" : " IN (");
+	for (size_t s = 0; r >= 0 && s < slots; s++) {
+		const json_t *key = v[MIN(s, n - 1)].key;
+		r = buf_adds(&sql, s ? (e->n_keys > 1 ? ", (" : ", ") : (e->n_keys > 1 ? "(" : ""));
+		for (size_t i = 0; r >= 0 && i < e->n_keys; i++) {
+			const struct conn_column *c =
+				conn_columns_find(&plan.cols, e->keys[i]->bare_name);
+			if (!c)
+				r = -EINVAL;
+			else if (i)
+				r = buf_adds(&sql, ", ");
+			if (r >= 0)
+				r = params_add(&params, &sql, c, json_object_get(key, c->name));
+		}
+		if (r >= 0 && e->n_keys > 1)
+			r = buf_addc(&sql, ')');
+	}
+	if (r >= 0)
+		r = buf_addc(&sql, ')');
+	if (r >= 0)
+		r = run(mc, e, &sql, &params, &st);
+	if (r >= 0) {
+		r = fetch_rows(mc, st, fetched, n_fetched, rows);
+		release_stmt(mc, st);
+	}
+	if (r < 0) {
+		/* each read goes through the pool instead, which gives the error its reply */
+		for (size_t i = 0; i < n; i++)
+			done(v[i].token, -EAGAIN, NULL, mc->err, userdata);
+		return mc->base.broken ? -ECONNRESET : 0;
+	}
+	/* The server compares keys with the column's collation (case-insensitive by default), a
+	 * row may answer a read whose key is not byte-equal to it; such reads go through the pool,
+	 * where the same comparison decides alone. A read that no row answers is not found only
+	 * when every row returned was claimed by an exact match. */
+	row_claimed = new0(bool, json_array_size(rows) + 1);
+	if (!row_claimed) {
+		for (size_t i = 0; i < n; i++)
+			done(v[i].token, -EAGAIN, NULL, "out of memory", userdata);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < json_array_size(rows); k++)
+			if (row_has_key(e, json_array_get(rows, k), v[i].key))
+				row_claimed[k] = true;
+	for (size_t k = 0; k < json_array_size(rows); k++)
+		all_claimed = all_claimed && row_claimed[k];
+	for (size_t i = 0; i < n; i++) {
+		json_t *rec = NULL;
+		for (size_t k = 0; !rec && k < json_array_size(rows); k++)
+			if (row_has_key(e, json_array_get(rows, k), v[i].key))
+				rec = json_array_get(rows, k);
+		if (rec) {
+			done(v[i].token, 0, json_incref(rec), NULL, userdata);
+		} else if (all_claimed) {
+			char text[sizeof(mc->err)];
+			conn_not_found_text(e, v[i].key, text, sizeof(text));
+			done(v[i].token, -ENOENT, NULL, text, userdata);
+		} else {
+			done(v[i].token, -EAGAIN, NULL, "", userdata);
+		}
+	}
+	return 0;
+}
+
+static int my_pipe_flush(struct conn_pipe *pb, conn_pipe_done_fn *done, void *userdata)
+{
+	struct my_pipe *p = my_pipe_cast(pb);
+	int r = 0;
+
+	while (p->n > 0) {
+		/* the first read's entity, and every read of it behind, up to a batch */
+		struct my_pipe_read batch[MY_PIPE_BATCH];
+		const struct entity *e = p->q[0].e;
+		size_t m = 0, w = 0;
+
+		for (size_t i = 0; i < p->n; i++) {
+			if (p->q[i].e == e && m < MY_PIPE_BATCH)
+				batch[m++] = p->q[i];
+			else
+				p->q[w++] = p->q[i];
+		}
+		p->n = w;
+		if (r >= 0)
+			r = my_pipe_batch(p, batch, m, done, userdata);
+		else
+			for (size_t i = 0; i < m; i++)
+				done(batch[i].token, -ECONNRESET, NULL, "the connection was lost",
+				     userdata);
+		for (size_t i = 0; i < m; i++)
+			json_decref(batch[i].key);
+	}
+	return r;
+}
+
+static int my_pipe_input(struct conn_pipe *pb, conn_pipe_done_fn *done, void *userdata)
+{
+	(void)pb;
+	(void)done;
+	(void)userdata;
+	return 0; /* no socket is watched: flush answers */
+}
+
+static void my_pipe_close(struct conn_pipe *pb, conn_pipe_done_fn *done, void *userdata)
+{
+	struct my_pipe *p = my_pipe_cast(pb);
+
+	for (size_t i = 0; i < p->n; i++) {
+		done(p->q[i].token, -ECONNRESET, NULL, "the connection was closed", userdata);
+		json_decref(p->q[i].key);
+	}
+	my_disconnect(&p->conn.base);
+	mem_free(p->q);
+	mem_free(p);
+}
+
 const struct connector_ops mysql_ops = {
 	.name = "mysql",
 	.caps = CONN_CAP_TRANSACTIONS | CONN_CAP_SQL | CONN_CAP_FILTER | CONN_CAP_INTROSPECT,
@@ -1234,4 +1483,10 @@ const struct connector_ops mysql_ops = {
 	.introspect = my_introspect,
 	.apply_sql = my_apply_sql,
 	.last_error = my_last_error,
+	.pipe_open = my_pipe_open,
+	.pipe_fd = my_pipe_fd,
+	.pipe_read = my_pipe_read,
+	.pipe_flush = my_pipe_flush,
+	.pipe_input = my_pipe_input,
+	.pipe_close = my_pipe_close,
 };

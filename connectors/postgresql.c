@@ -1158,11 +1158,13 @@ static int pg_pipe_read(struct conn_pipe *pb, const struct entity *e, const json
 	return 0;
 }
 
-static int pg_pipe_flush(struct conn_pipe *pb)
+static int pg_pipe_flush(struct conn_pipe *pb, conn_pipe_done_fn *done, void *userdata)
 {
 	struct pg_pipe *p = pg_pipe_cast(pb);
 	int r = PQflush(p->conn.pg);
 
+	(void)done; /* answers come through pipe_input */
+	(void)userdata;
 	if (r < 0) {
 		p->conn.base.broken = true;
 		return set_error(&p->conn, -ECONNRESET, "%s", PQerrorMessage(p->conn.pg));

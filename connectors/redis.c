@@ -2162,14 +2162,16 @@ static int redis_pipe_read(struct conn_pipe *pb, const struct entity *e, const j
 	return 0;
 }
 
-static int redis_pipe_flush(struct conn_pipe *pb)
+static int redis_pipe_flush(struct conn_pipe *pb, conn_pipe_done_fn *done, void *userdata)
 {
 	struct redis_pipe *p = redis_pipe_cast(pb);
-	int done = 0;
+	int written = 0;
 
-	if (redisBufferWrite(p->conn.rc, &done) != REDIS_OK)
+	(void)done; /* answers come through pipe_input */
+	(void)userdata;
+	if (redisBufferWrite(p->conn.rc, &written) != REDIS_OK)
 		return io_error(&p->conn);
-	return done ? 0 : 1;
+	return written ? 0 : 1;
 }
 
 static int redis_pipe_input(struct conn_pipe *pb, conn_pipe_done_fn *done, void *userdata)
