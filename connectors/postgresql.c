@@ -17,6 +17,7 @@
 
 #include "base/alloc.h"
 #include "base/buf.h"
+#include "base/fifo.h"
 #include "base/macro.h"
 #include "base/strutil.h"
 #include "connectors/connector.h"
@@ -748,6 +749,15 @@ static int run_select(struct pg_conn *pc, const struct query_plan *plan, const j
 	return rows_from_result(pc, plan, res, ret_rows);
 }
 
+/* The plan of a whole-record read and its key, checked (*plan and *ret_key to release). */
+static int read_plan(struct pg_conn *pc, const struct entity *e, const json_t *key,
+		     struct query_plan *plan, json_t **ret_key)
+{
+	int r = query_plan_build(e, NULL, plan, pc->err, sizeof(pc->err));
+
+	return r < 0 ? r : conn_key_check(&plan->cols, e, key, ret_key, pc->err, sizeof(pc->err));
+}
+
 static int pg_read(struct conn *c, const struct entity *e, const json_t *key, json_t **ret_rec)
 {
 	struct pg_conn *pc = pg_conn_cast(c);
@@ -755,10 +765,7 @@ static int pg_read(struct conn *c, const struct entity *e, const json_t *key, js
 	json_auto_t *k = NULL, *rows = NULL;
 	int r;
 
-	r = query_plan_build(e, NULL, &plan, pc->err, sizeof(pc->err));
-	if (r < 0)
-		return r;
-	r = conn_key_check(&plan.cols, e, key, &k, pc->err, sizeof(pc->err));
+	r = read_plan(pc, e, key, &plan, &k);
 	if (r < 0)
 		return r;
 	r = run_select(pc, &plan, k, &rows);
@@ -1062,8 +1069,7 @@ struct pg_pipe_read {
 struct pg_pipe {
 	struct conn_pipe base;
 	struct pg_conn conn; /* connected as a pooled one, then non-blocking, in pipeline mode */
-	struct pg_pipe_read *q; /* a ring, in the order of the results */
-	size_t head, n, alloc;
+	struct fifo q; /* struct pg_pipe_read, in the order of the results */
 };
 
 static struct pg_pipe *pg_pipe_cast(struct conn_pipe *p)
@@ -1089,6 +1095,7 @@ static int pg_pipe_open(const void *cfg, usec_t timeout, struct conn_pipe **ret,
 		return -ENOMEM;
 	p->base.ops = &postgresql_ops;
 	p->conn.base.ops = &postgresql_ops;
+	p->q = (struct fifo)FIFO_INIT(struct pg_pipe_read);
 	r = pg_connect(&p->conn.base, cfg, timeout);
 	if (r < 0) {
 		(void)snprintf(err, err_size, "%s", p->conn.err);
@@ -1120,30 +1127,19 @@ static int pg_pipe_read(struct conn_pipe *pb, const struct entity *e, const json
 	_cleanup_(query_plan_release) struct query_plan plan = { 0 };
 	_cleanup_buf_ struct buf sql = BUF_INIT(BUF_MAX_DEFAULT);
 	_cleanup_(params_release) struct params params = { 0 };
+	struct pg_pipe_read rd;
 	json_auto_t *k = NULL;
 	int r;
 
-	r = query_plan_build(e, NULL, &plan, pc->err, sizeof(pc->err));
-	if (r < 0)
-		return r;
-	r = conn_key_check(&plan.cols, e, key, &k, pc->err, sizeof(pc->err));
+	r = read_plan(pc, e, key, &plan, &k);
 	if (r < 0)
 		return r;
 	r = select_sql(pc, &plan, k, &sql, &params);
 	if (r < 0)
 		return r;
-	if (p->n == p->alloc) {
-		size_t alloc = p->alloc ? p->alloc * 2 : 16;
-		struct pg_pipe_read *q = new0(struct pg_pipe_read, alloc);
-		if (!q)
-			return -ENOMEM;
-		for (size_t i = 0; i < p->n; i++)
-			q[i] = p->q[(p->head + i) % p->alloc];
-		mem_free(p->q);
-		p->q = q;
-		p->alloc = alloc;
-		p->head = 0;
-	}
+	/* room first: once the query is sent, its entry must go in */
+	if (fifo_reserve(&p->q, 1) < 0)
+		return -ENOMEM;
 	/* a Sync after each read: a failing one does not abort the reads behind it */
 	if (PQsendQueryParams(pc->pg, sql.buf, (int)params.n, NULL, (const char *const *)params.v,
 			      NULL, NULL, 0) != 1 ||
@@ -1151,11 +1147,9 @@ static int pg_pipe_read(struct conn_pipe *pb, const struct entity *e, const json
 		pc->base.broken = true;
 		return set_error(pc, -ECONNRESET, "%s", PQerrorMessage(pc->pg));
 	}
-	p->q[(p->head + p->n) % p->alloc] =
-		(struct pg_pipe_read){ .token = token, .plan = plan, .key = TAKE_PTR(k) };
+	rd = (struct pg_pipe_read){ .token = token, .plan = plan, .key = TAKE_PTR(k) };
 	plan = (struct query_plan){ 0 };
-	p->n++;
-	return 0;
+	return fifo_push(&p->q, &rd);
 }
 
 static int pg_pipe_flush(struct conn_pipe *pb, conn_pipe_done_fn *done, void *userdata)
@@ -1205,9 +1199,9 @@ static int pg_pipe_input(struct conn_pipe *pb, conn_pipe_done_fn *done, void *us
 		pc->base.broken = true;
 		return set_error(pc, -ECONNRESET, "%s", PQerrorMessage(pc->pg));
 	}
-	while (p->n > 0 && !PQisBusy(pc->pg)) {
+	while (p->q.n > 0 && !PQisBusy(pc->pg)) {
 		_cleanup_(PQclearp) PGresult *res = PQgetResult(pc->pg);
-		struct pg_pipe_read *rd = &p->q[p->head];
+		struct pg_pipe_read *rd = fifo_front(&p->q);
 
 		if (!res) {
 			if (ended)
@@ -1217,9 +1211,8 @@ static int pg_pipe_input(struct conn_pipe *pb, conn_pipe_done_fn *done, void *us
 		}
 		ended = false;
 		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
-			struct pg_pipe_read done_rd = *rd;
-			p->head = (p->head + 1) % p->alloc;
-			p->n--;
+			struct pg_pipe_read done_rd;
+			(void)fifo_pop(&p->q, &done_rd);
 			if (!done_rd.answered)
 				done_rd.r = set_error(pc, -EIO, "%s", "no result before the Sync");
 			done(done_rd.token, done_rd.r < 0 ? done_rd.r : 0, TAKE_PTR(done_rd.rec),
@@ -1239,16 +1232,14 @@ static int pg_pipe_input(struct conn_pipe *pb, conn_pipe_done_fn *done, void *us
 static void pg_pipe_close(struct conn_pipe *pb, conn_pipe_done_fn *done, void *userdata)
 {
 	struct pg_pipe *p = pg_pipe_cast(pb);
+	struct pg_pipe_read rd;
 
-	while (p->n > 0) {
-		struct pg_pipe_read rd = p->q[p->head];
-		p->head = (p->head + 1) % p->alloc;
-		p->n--;
+	while (fifo_pop(&p->q, &rd) == 0) {
 		done(rd.token, -ECONNRESET, NULL, "the connection was closed", userdata);
 		pg_pipe_read_release(&rd);
 	}
 	pg_disconnect(&p->conn.base);
-	mem_free(p->q);
+	fifo_release(&p->q);
 	mem_free(p);
 }
 

@@ -54,6 +54,7 @@
 
 #include "base/alloc.h"
 #include "base/buf.h"
+#include "base/fifo.h"
 #include "base/macro.h"
 #include "base/strutil.h"
 #include "connectors/connector.h"
@@ -1080,6 +1081,19 @@ static int touch_records(struct redis_conn *rc, const struct entity *e,
 
 /* ---- reads ---------------------------------------------------------------------------------- */
 
+/* The columns of e and the hash key of the record with key, checked (*cols and *ret_key to
+ * release). */
+static int read_key(struct redis_conn *rc, const struct entity *e, const json_t *key,
+		    struct conn_columns *cols, char **ret_key)
+{
+	json_auto_t *kobj = NULL;
+	int r = conn_columns_get(e, cols);
+
+	if (r >= 0)
+		r = conn_key_check(cols, e, key, &kobj, rc->err, sizeof(rc->err));
+	return r < 0 ? r : record_key(cols, e, kobj, ret_key);
+}
+
 static int redis_read(struct conn *c, const struct entity *e, const json_t *key, json_t **ret_rec)
 {
 	struct redis_conn *rc = redis_conn_cast(c);
@@ -1087,16 +1101,10 @@ static int redis_read(struct conn *c, const struct entity *e, const json_t *key,
 	_cleanup_(batch_release) struct batch b = { 0 };
 	_cleanup_(replies_release) struct replies rs = { 0 };
 	_cleanup_free_ char *k = NULL;
-	json_auto_t *kobj = NULL, *rec = NULL;
+	json_auto_t *rec = NULL;
 	int r;
 
-	r = conn_columns_get(e, &cols);
-	if (r < 0)
-		return r;
-	r = conn_key_check(&cols, e, key, &kobj, rc->err, sizeof(rc->err));
-	if (r < 0)
-		return r;
-	r = record_key(&cols, e, kobj, &k);
+	r = read_key(rc, e, key, &cols, &k);
 	if (r < 0)
 		return r;
 	batch_hmget(&b, &cols, k);
@@ -2051,8 +2059,7 @@ struct pipe_read {
 struct redis_pipe {
 	struct conn_pipe base;
 	struct redis_conn conn; /* connected as a pooled one, then non-blocking; err: texts */
-	struct pipe_read *q; /* a ring: reads in the order their replies come */
-	size_t head, n, alloc;
+	struct fifo q; /* struct pipe_read, in the order their replies come */
 };
 
 static struct redis_pipe *redis_pipe_cast(struct conn_pipe *p)
@@ -2077,6 +2084,7 @@ static int redis_pipe_open(const void *cfg, usec_t timeout, struct conn_pipe **r
 		return -ENOMEM;
 	p->base.ops = &redis_ops;
 	p->conn.base.ops = &redis_ops;
+	p->q = (struct fifo)FIFO_INIT(struct pipe_read);
 	r = redis_connect(&p->conn.base, cfg, timeout);
 	if (r < 0) {
 		(void)snprintf(err, err_size, "%s", p->conn.err);
@@ -2113,19 +2121,13 @@ static int redis_pipe_read(struct conn_pipe *pb, const struct entity *e, const j
 	_cleanup_free_ char *k = NULL;
 	_cleanup_free_ const char **argv = NULL;
 	_cleanup_free_ size_t *lens = NULL;
-	json_auto_t *kobj = NULL;
+	struct pipe_read rd;
 	int r;
 
 	/* cache mode refreshes TTLs after each read: a second round trip the pooled path makes */
 	if (rc->cfg->max_age > 0)
 		return -EOPNOTSUPP;
-	r = conn_columns_get(e, &cols);
-	if (r < 0)
-		return r;
-	r = conn_key_check(&cols, e, key, &kobj, rc->err, sizeof(rc->err));
-	if (r < 0)
-		return r;
-	r = record_key(&cols, e, kobj, &k);
+	r = read_key(rc, e, key, &cols, &k);
 	if (r < 0)
 		return r;
 	argv = new0(const char *, cols.n + 2);
@@ -2140,26 +2142,15 @@ static int redis_pipe_read(struct conn_pipe *pb, const struct entity *e, const j
 		argv[i + 2] = cols.v[i].name;
 		lens[i + 2] = strlen(cols.v[i].name);
 	}
-	if (p->n == p->alloc) {
-		size_t alloc = p->alloc ? p->alloc * 2 : 16;
-		struct pipe_read *q = new0(struct pipe_read, alloc);
-		if (!q)
-			return -ENOMEM;
-		for (size_t i = 0; i < p->n; i++)
-			q[i] = p->q[(p->head + i) % p->alloc];
-		mem_free(p->q);
-		p->q = q;
-		p->alloc = alloc;
-		p->head = 0;
-	}
+	/* room first: once the command is appended, its entry must go in */
+	if (fifo_reserve(&p->q, 1) < 0)
+		return -ENOMEM;
 	/* formatted whole before it is appended: a failure leaves the output as it was */
 	if (redisAppendCommandArgv(rc->rc, (int)(cols.n + 2), argv, lens) != REDIS_OK)
 		return -ENOMEM;
-	p->q[(p->head + p->n) % p->alloc] =
-		(struct pipe_read){ .token = token, .e = e, .cols = cols, .key = TAKE_PTR(k) };
+	rd = (struct pipe_read){ .token = token, .e = e, .cols = cols, .key = TAKE_PTR(k) };
 	cols = (struct conn_columns){ 0 };
-	p->n++;
-	return 0;
+	return fifo_push(&p->q, &rd);
 }
 
 static int redis_pipe_flush(struct conn_pipe *pb, conn_pipe_done_fn *done, void *userdata)
@@ -2193,11 +2184,8 @@ static int redis_pipe_input(struct conn_pipe *pb, conn_pipe_done_fn *done, void 
 		if (!v)
 			return 0;
 		reply = v;
-		if (p->n == 0)
+		if (fifo_pop(&p->q, &rd) < 0)
 			return set_error(rc, -EIO, "%s", "a reply to no command");
-		rd = p->q[p->head];
-		p->head = (p->head + 1) % p->alloc;
-		p->n--;
 		r = record_from_reply(rc, &rd.cols, reply, rd.key, &rec);
 		if (r >= 0 && !rec)
 			r = not_found(rc, rd.e, rd.key);
@@ -2209,16 +2197,14 @@ static int redis_pipe_input(struct conn_pipe *pb, conn_pipe_done_fn *done, void 
 static void redis_pipe_close(struct conn_pipe *pb, conn_pipe_done_fn *done, void *userdata)
 {
 	struct redis_pipe *p = redis_pipe_cast(pb);
+	struct pipe_read rd;
 
-	while (p->n > 0) {
-		struct pipe_read rd = p->q[p->head];
-		p->head = (p->head + 1) % p->alloc;
-		p->n--;
+	while (fifo_pop(&p->q, &rd) == 0) {
 		done(rd.token, -ECONNRESET, NULL, "the connection was closed", userdata);
 		pipe_read_release(&rd);
 	}
 	redis_disconnect(&p->conn.base);
-	mem_free(p->q);
+	fifo_release(&p->q);
 	mem_free(p);
 }
 
