@@ -732,6 +732,7 @@ static void *loop_main(void *arg)
 	bool again = false; /* requests were resumed after MHD last ran */
 
 	current_loop = l;
+	log_batch_start();
 	while (!atomic_load(&l->stop)) {
 		MHD_UNSIGNED_LONG_LONG mhd_ms;
 		int timeout = 1000, n;
@@ -766,10 +767,12 @@ static void *loop_main(void *arg)
 		 * resumed since the last pass, are handled there */
 		(void)MHD_run(l->mhd);
 		again = pipeline_loop_flush(l->pipes);
+		log_batch_flush(); /* the pass's request lines, in one write */
 	}
 	/* what still waits on a store is answered with a failure, so MHD can close it */
 	pipeline_loop_free(&l->pipes);
 	(void)MHD_run(l->mhd);
+	log_batch_stop();
 	current_loop = NULL;
 	return NULL;
 }

@@ -19,6 +19,13 @@ const char *log_level_to_string(int level);
 /* Write one line at priority level. error, when non-zero, is a (negative or positive) errno
  * that %m prints. Returns -abs(error) so callers can log and return in one step. */
 _printf_(3, 4) int log_internal(int level, int error, const char *fmt, ...);
+/* Batching, per thread: after log_batch_start() the thread's lines collect in a buffer (64 KiB,
+ * written when full) and reach stderr in one write at log_batch_flush(); log_batch_stop()
+ * flushes and ends it. An event loop flushes after each pass: one write for a pass's request
+ * lines instead of one each, and no lock taken per line. */
+void log_batch_start(void);
+void log_batch_flush(void);
+void log_batch_stop(void);
 _printf_(3, 0) int log_internalv(int level, int error, const char *fmt, va_list ap);
 
 #define log_full_errno(level, error, ...)                                                \

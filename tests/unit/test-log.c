@@ -52,9 +52,9 @@ static int teardown(void **state)
 
 static char *captured(void)
 {
-	struct buf b = BUF_INIT(1 << 16);
+	struct buf b = BUF_INIT(1 << 20);
 	fflush(stderr);
-	assert_int_equal(read_file_capped(path, 1 << 16, &b), 0);
+	assert_int_equal(read_file_capped(path, 1 << 20, &b), 0);
 	return b.buf;
 }
 
@@ -111,6 +111,55 @@ static void test_journal_stream_of_another_file_is_ignored(void **state)
 	free(out);
 }
 
+/* A batching thread's lines reach stderr only at a flush, all of them, in order; stop flushes
+ * what is left and lines go out one by one again. */
+static void test_batch_holds_lines_until_flush(void **state)
+{
+	char *out;
+	(void)state;
+
+	log_open("test");
+	log_batch_start();
+	log_info("first %d", 1);
+	log_warning("second");
+	out = captured();
+	assert_string_equal(out, "");
+	free(out);
+	log_batch_flush();
+	out = captured();
+	assert_non_null(strstr(out, "info: first 1\n"));
+	assert_non_null(strstr(out, "warning: second\n"));
+	assert_true(strstr(out, "first 1") < strstr(out, "second"));
+	free(out);
+	log_info("third");
+	log_batch_stop();
+	log_info("fourth");
+	out = captured();
+	assert_non_null(strstr(out, "info: third\n"));
+	assert_non_null(strstr(out, "info: fourth\n"));
+	free(out);
+}
+
+/* Past the batch's capacity, the held lines are written first: none is lost or cut. */
+static void test_batch_full_writes_early(void **state)
+{
+	char *out;
+	int lines = 0;
+	(void)state;
+
+	log_open("test");
+	log_batch_start();
+	for (int i = 0; i < 2000; i++)
+		log_info("line %04d %0100d", i, 0);
+	log_batch_stop();
+	out = captured();
+	for (char *p = out; (p = strstr(p, "info: line ")); p++)
+		lines++;
+	assert_int_equal(lines, 2000);
+	assert_non_null(strstr(out, "line 1999 "));
+	free(out);
+}
+
 static void test_levels(void **state)
 {
 	(void)state;
@@ -130,6 +179,9 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_stream_of_another_file_is_ignored,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_holds_lines_until_flush, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_batch_full_writes_early, setup, teardown),
 		cmocka_unit_test(test_levels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
