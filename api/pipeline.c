@@ -16,7 +16,7 @@
 
 /* After a pipe breaks or cannot be opened, its pool's reads go through the pool this long. */
 #define PIPE_RETRY_USEC (1 * USEC_PER_SEC)
-/* How often idle pipes of pools the store table dropped are looked for. */
+/* How often idle pipes of pools the store table dropped, and stalled ones, are looked for. */
 #define PIPE_SWEEP_USEC (1 * USEC_PER_SEC)
 
 /* One request's read, from queueing to its result being collected. */
@@ -35,6 +35,8 @@ struct pipe_slot {
 	struct conn_pipe *pipe; /* NULL while broken or not yet opened */
 	usec_t retry_at; /* no new pipe before then */
 	size_t in_flight;
+	usec_t progress; /* when reads were first queued, or last answered */
+	int closing; /* why it is being closed: what its reads in flight are answered */
 	bool queued; /* reads queued since the last flush */
 	bool want_out; /* the socket was full: EPOLLOUT is watched */
 	struct pipe_slot *next;
@@ -59,6 +61,9 @@ static void read_done(void *token, int r, json_t *rec, const char *text, void *u
 	struct pipe_slot *slot = userdata;
 
 	slot->in_flight--;
+	if (slot->closing == -ETIMEDOUT)
+		r = -ETIMEDOUT; /* the store stalled: no retry through the pool (it would wait too)
+				 */
 	if (!w->req) {
 		json_decref(rec);
 		mem_free(w);
@@ -80,7 +85,9 @@ static void slot_break(struct pipe_slot *slot, int r)
 	if (slot->watch.fd >= 0)
 		http_loop_unwatch(slot->lp->loop, &slot->watch);
 	/* the reads in flight go back to their handlers, which retry them through the pool */
+	slot->closing = r;
 	conn_pipe_close(slot->pipe, read_done, slot);
+	slot->closing = 0;
 	pool_pipe_closed(slot->pool);
 	slot->pipe = NULL;
 	slot->queued = slot->want_out = false;
@@ -116,6 +123,7 @@ static void slot_event(struct http_watch *w, uint32_t events)
 	if (!slot->pipe)
 		return;
 	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
+		slot->progress = now_usec(CLOCK_MONOTONIC);
 		r = conn_pipe_input(slot->pipe, read_done, slot);
 		if (r < 0) {
 			slot_break(slot, r);
@@ -211,6 +219,8 @@ int pipeline_read(struct request *req, struct pool *pool, const struct entity *e
 	w->req = req;
 	req->wait = w;
 	req->resume_fn = fn;
+	if (slot->in_flight == 0)
+		slot->progress = now_usec(CLOCK_MONOTONIC);
 	slot->in_flight++;
 	slot->queued = true;
 	pool_count_pipe_read(pool);
@@ -265,6 +275,14 @@ bool pipeline_loop_flush(struct loop_pipes *lp)
 	if (now < lp->next_sweep)
 		return resumed;
 	lp->next_sweep = now + PIPE_SWEEP_USEC;
+	for (struct pipe_slot *slot = lp->slots; slot; slot = slot->next)
+		if (slot->pipe && slot->in_flight > 0 &&
+		    now - slot->progress > pool_pipe_timeout(slot->pool)) {
+			log_warning("a %s store left %zu pipelined reads unanswered for %llu ms",
+				    pool_ops(slot->pool)->name, slot->in_flight,
+				    (unsigned long long)((now - slot->progress) / USEC_PER_MSEC));
+			slot_break(slot, -ETIMEDOUT);
+		}
 	for (struct pipe_slot **pp = &lp->slots; *pp;) {
 		if ((*pp)->in_flight == 0 && pool_unshared((*pp)->pool))
 			*pp = slot_free(*pp);

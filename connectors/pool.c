@@ -51,6 +51,7 @@ void pool_config_init(struct pool_config *cfg)
 		.check_delay = 30 * USEC_PER_SEC,
 		.backoff_min = 100 * USEC_PER_MSEC,
 		.backoff_max = 5 * USEC_PER_SEC,
+		.pipe_timeout = 30 * USEC_PER_SEC,
 	};
 }
 
@@ -444,6 +445,11 @@ void pool_pipe_closed(struct pool *p)
 void pool_count_pipe_read(struct pool *p)
 {
 	atomic_fetch_add(&p->pipe_reads, 1);
+}
+
+usec_t pool_pipe_timeout(const struct pool *p)
+{
+	return p->config.pipe_timeout ? p->config.pipe_timeout : 30 * USEC_PER_SEC;
 }
 
 bool pool_unshared(struct pool *p)

@@ -23,6 +23,7 @@ struct tcp_relay {
 	int listen_fd;
 	atomic_bool running;
 	atomic_bool paused; /* accepted connections are closed at once: a store that is down */
+	atomic_bool frozen; /* nothing is forwarded, nothing closed: a store that hangs */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	int fds[RELAY_MAX_PIPES * 2]; /* open pipe ends, -1 when free */
@@ -60,8 +61,11 @@ static inline void *relay_pipe_main(void *arg)
 		bool done = false;
 		if (!atomic_load(&p->r->running))
 			break;
-		if (n <= 0)
+		if (n <= 0 || atomic_load(&p->r->frozen)) {
+			if (n > 0)
+				usleep(10 * 1000); /* hold the bytes back */
 			continue;
+		}
 		for (int i = 0; i < 2 && !done; i++) {
 			ssize_t got;
 			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -204,6 +208,17 @@ static inline void relay_pause(struct tcp_relay *r)
 static inline void relay_resume(struct tcp_relay *r)
 {
 	atomic_store(&r->paused, false);
+}
+
+/* A store that hangs: connections stay open, nothing passes either way until relay_thaw(). */
+static inline void relay_freeze(struct tcp_relay *r)
+{
+	atomic_store(&r->frozen, true);
+}
+
+static inline void relay_thaw(struct tcp_relay *r)
+{
+	atomic_store(&r->frozen, false);
 }
 
 /* Stop listening and cut every relayed connection. */

@@ -26,6 +26,7 @@
 
 #include "tests/helpers/proc.h"
 #include "tests/integration/connector-test-model.h"
+#include "base/time-util.h"
 #include "tests/integration/tcp-relay.h"
 
 enum store_kind {
@@ -468,11 +469,11 @@ static void fake_sheets_stop(void)
 
 static int group_setup(void **state)
 {
-	static const char *const args[] = { "--set", "models.debounce=20ms",
-					    "--set", "pool.min_size=1",
-					    "--set", "pool.connect_timeout=1s",
-					    "--set", "pool.acquire_timeout=2s",
-					    NULL };
+	static const char *const args[] = {
+		"--set", "models.debounce=20ms",    "--set", "pool.min_size=1",
+		"--set", "pool.connect_timeout=1s", "--set", "pool.acquire_timeout=2s",
+		"--set", "pool.pipe_timeout=2s",    NULL
+	};
 	char toml[8192] = "[package]\norg = \"test\"\nname = \"app\"\nversion = \"0.1.0\"\n";
 	char config[8192] = "";
 	char port[16], dir[128];
@@ -1339,6 +1340,91 @@ static void test_metrics(void **state)
 	http_result_release(&h);
 }
 
+struct keepalive_body {
+	char text[4096];
+	size_t len;
+};
+
+static size_t keepalive_collect(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct keepalive_body *b = userdata;
+	size_t n = size * nmemb, room = sizeof(b->text) - 1 - b->len;
+
+	memcpy(b->text + b->len, ptr, n < room ? n : room);
+	b->len += n < room ? n : room;
+	b->text[b->len] = '\0';
+	return n;
+}
+
+/* GET path on c, whose connection curl keeps: every call lands on the same event loop. */
+static long keepalive_get(CURL *c, const char *path, struct keepalive_body *b)
+{
+	char url[512];
+	long status = 0;
+
+	snprintf(url, sizeof(url), "%s%s", proc.base_url, path);
+	*b = (struct keepalive_body){ 0 };
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keepalive_collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+	if (curl_easy_perform(c) != CURLE_OK)
+		return -1;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	return status;
+}
+
+/* A store that hangs (connections open, no answer): a pipelined read gets 503 once
+ * pool.pipe_timeout has passed, and reads work again when the store answers again. One
+ * keep-alive connection, so the read that waits goes through the pipe the first read opened
+ * on that connection's loop. */
+static void test_store_hangs(void **state)
+{
+	struct keepalive_body b;
+	CURL *c = curl_easy_init();
+	uint64_t reads;
+	char p[256];
+	usec_t t0, took;
+	int i;
+	(void)state;
+
+	NEED(&store_pgr);
+	assert_non_null(c);
+	data_path(p, sizeof(p), &store_pgr, "departments");
+	json_decref(request_json("POST", p, "{\"deptNo\":\"H1\",\"deptName\":\"h\"}", 201));
+	data_path(p, sizeof(p), &store_pgr, "departments/H1");
+	/* a pipe that broke in the store-down test is reopened a second later */
+	for (i = 0; i < 50; i++) {
+		reads = pipelined_reads(&store_pgr);
+		assert_int_equal(keepalive_get(c, p, &b), 200);
+		if (pipelined_reads(&store_pgr) > reads)
+			break;
+		usleep(100 * 1000);
+	}
+	assert_true(i < 50);
+
+	relay_freeze(&relay);
+	t0 = now_usec(CLOCK_MONOTONIC);
+	assert_int_equal(keepalive_get(c, p, &b), 503);
+	took = now_usec(CLOCK_MONOTONIC) - t0;
+	assert_non_null(strstr(b.text, "store_unavailable"));
+	assert_non_null(strstr(b.text, "pool.pipe_timeout"));
+	/* pool.pipe_timeout is 2 s; the pipes are looked at once a second */
+	assert_true(took >= 1500 * USEC_PER_MSEC);
+	assert_true(took < 10 * USEC_PER_SEC);
+	/* the other models kept serving meanwhile */
+	expect_json("GET", "/models/mem/data/departments/KEEP", NULL, 200,
+		    "{\"deptNo\":\"KEEP\",\"deptName\":\"k\"}");
+	relay_thaw(&relay);
+
+	for (i = 0; i < 100 && keepalive_get(c, p, &b) != 200; i++)
+		usleep(100 * 1000);
+	assert_true(i < 100);
+	curl_easy_cleanup(c);
+	json_decref(request_json("DELETE", p, NULL, 200));
+}
+
 #define PER_STORE(fn)                                                                         \
 	cmocka_unit_test_prestate(fn, &store_mem), cmocka_unit_test_prestate(fn, &store_pga), \
 		cmocka_unit_test_prestate(fn, &store_mya),                                    \
@@ -1361,6 +1447,7 @@ int main(void)
 		PER_STORE(test_pipe_answers_as_pool),
 		cmocka_unit_test(test_memory_survives_reload),
 		cmocka_unit_test(test_store_down_and_back),
+		cmocka_unit_test(test_store_hangs),
 		cmocka_unit_test(test_metrics),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
