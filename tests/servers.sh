@@ -23,11 +23,20 @@ dir=${2:-}
 
 log() { echo "servers: $*" >&2; }
 
-# A port on 127.0.0.1 nobody listens on right now.
+# A port on 127.0.0.1 nobody listens on right now, below the kernel's ephemeral range: a port
+# in that range may be the local end of some client's connection (no listener to probe, but
+# bind() fails with EADDRINUSE).
 free_port() {
-	local p
+	local p lo=32768 hi span
+	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+	span=$((lo - 10000))
+	[ "$span" -ge 1000 ] || span=0
 	for _ in $(seq 1 200); do
-		p=$((20000 + RANDOM % 40000))
+		if [ "$span" -gt 0 ]; then
+			p=$((10000 + RANDOM % span))
+		else
+			p=$((20000 + RANDOM % 40000))
+		fi
 		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
 			echo "$p"
 			return 0
