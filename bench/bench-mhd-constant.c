@@ -26,7 +26,7 @@
 /* persistd's defaults: http.max_connections, http.connection_memory_limit,
  * http.connection_timeout */
 #define MAX_CONNECTIONS	   256
-#define CONNECTION_MEMORY  (64 * 1024)
+#define CONNECTION_MEMORY  (32 * 1024)
 #define CONNECTION_TIMEOUT 60
 
 static const char body[] = "{\"status\":\"ok\"}";

@@ -1718,16 +1718,17 @@ int conn_read_query(struct conn *c, const struct entity *e, const json_t *key,
 	int r;
 
 	query_init(&sub);
+	/* Every stored field and no relation: the backend's read slot, a direct key lookup
+	 * (a hash probe in memory, one primary-key SELECT in SQL), not a filtered query. The
+	 * slot checks the key itself. */
+	if (!q || (q->n_fields == 0 && q->n_include == 0))
+		return conn_read(c, e, key, ret_rec);
 	r = conn_columns_get(e, &cols);
 	if (r < 0)
 		return r;
 	r = conn_key_check(&cols, e, key, &k, NULL, 0);
 	if (r < 0)
 		return r;
-	/* Every stored field and no relation: the backend's read slot, a direct key lookup
-	 * (a hash probe in memory, one primary-key SELECT in SQL), not a filtered query. */
-	if (!q || (q->n_fields == 0 && q->n_include == 0))
-		return conn_read(c, e, k, ret_rec);
 	for (size_t i = 0; i < e->n_keys; i++) {
 		_cleanup_free_ char *text = NULL;
 		r = value_text(json_object_get(k, e->keys[i]->bare_name), &text);

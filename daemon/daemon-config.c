@@ -32,7 +32,7 @@ static const struct config_key keys[] = {
 	    (uint64_t)1 << 30, false, "largest accepted request body"),
 	KEY("http.max_connections", CONFIG_UINT, max_connections, "256", CONFIG_RESTART, 1, 65536,
 	    false, "concurrent connections"),
-	KEY("http.connection_memory_limit", CONFIG_SIZE, connection_memory_limit, "64K",
+	KEY("http.connection_memory_limit", CONFIG_SIZE, connection_memory_limit, "32K",
 	    CONFIG_RESTART, 8192, (uint64_t)16 << 20, false, "memory per connection"),
 	KEY("http.connection_timeout", CONFIG_MSEC, connection_timeout_ms, "60s", CONFIG_RESTART,
 	    1000, 3600000, false, "idle connections are closed after this"),

@@ -90,6 +90,24 @@ static void test_healthz(void **state)
 	json_decref(j);
 }
 
+/* The default http.connection_memory_limit leaves room for large headers (a 16 KiB cookie or
+ * token), besides the request line and the read buffer. */
+static void test_large_header(void **state)
+{
+	static char header[16 * 1024 + 32];
+	const char *headers[] = { header, NULL };
+	struct http_result h;
+	char url[128];
+	(void)state;
+
+	snprintf(header, sizeof(header), "X-Large: ");
+	memset(header + strlen(header), 'a', 16 * 1024);
+	url_for(url, sizeof(url), &daemon_proc, "/healthz");
+	assert_int_equal(http_request("GET", url, NULL, 0, headers, &h), 0);
+	assert_int_equal(h.status, 200);
+	http_result_release(&h);
+}
+
 /* A usable X-Request-Id is adopted and echoed; anything else gets a fresh id. */
 static void test_request_id(void **state)
 {
@@ -515,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_healthz),
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_request_id),
+		cmocka_unit_test(test_large_header),
 		cmocka_unit_test(test_unknown_route_is_404_problem),
 		cmocka_unit_test(test_wrong_method_is_405_with_allow),
 		cmocka_unit_test(test_body_limit),

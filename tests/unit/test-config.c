@@ -42,7 +42,7 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg->project, ".");
 	assert_int_equal(cfg->max_body_bytes, 1 << 20);
 	assert_int_equal(cfg->max_connections, 256);
-	assert_int_equal(cfg->connection_memory_limit, 64 * 1024);
+	assert_int_equal(cfg->connection_memory_limit, 32 * 1024);
 	assert_int_equal(cfg->debounce_ms, 20);
 	assert_int_equal(cfg->max_file_bytes, 1 << 20);
 	assert_null(cfg->api_token);
