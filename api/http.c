@@ -235,46 +235,54 @@ bool etag_matches(const char *header, const char *etag)
 	return false;
 }
 
-int request_reply_bytes(struct request *req, unsigned status, const char *content_type,
-			const void *data, size_t len)
+/* The reply of request_reply_bytes(); with owned, data is malloc'd memory that MHD takes (and
+ * frees with free()) instead of copying it; it is freed here on every failure. */
+static int reply_bytes(struct request *req, unsigned status, const char *content_type, void *data,
+		       size_t len, bool owned)
 {
 	struct request_private *p = container_of(req, struct request_private, req);
 	struct MHD_Response *resp;
 	enum MHD_Result ok;
-
 	char etag[24] = "";
+	bool have_etag = false;
 
-	if (req->replied)
+	if (req->replied) {
+		if (owned)
+			free(data);
 		return -EALREADY;
+	}
 	if (status == 200 && (streq(req->method, "GET") || streq(req->method, "HEAD"))) {
 		const char *inm = request_header(req, MHD_HTTP_HEADER_IF_NONE_MATCH);
-		bool have = false;
 
 		for (unsigned i = 0; i < p->n_headers; i++)
 			if (strcasecmp(p->headers[i][0], "ETag") == 0) {
 				if (snprintf_checked(etag, sizeof(etag), "%s", p->headers[i][1]) <
 				    0)
 					etag[0] = '\0'; /* not ours: do not compare */
-				have = true;
+				have_etag = true;
 			}
-		if (!have) {
+		if (!have_etag)
 			(void)snprintf(etag, sizeof(etag), "\"%016" PRIx64 "\"",
 				       fnv1a64(data, len));
-			if (request_add_header(req, "ETag", etag) < 0)
-				etag[0] = '\0';
-		}
 		if (etag[0] && inm && etag_matches(inm, etag)) {
 			status = 304;
 			len = 0;
 		}
 	}
-	resp = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
-	if (!resp)
+	resp = MHD_create_response_from_buffer(
+		len, data, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_MUST_COPY);
+	if (!resp) {
+		if (owned)
+			free(data);
 		return -ENOMEM;
+	}
 	if (content_type)
 		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
 	(void)MHD_add_response_header(resp, "X-Request-Id", req->id_str);
 	(void)MHD_add_response_header(resp, "Cache-Control", "no-store");
+	/* a computed ETag goes straight onto the response: no copy among the request's headers */
+	if (etag[0] && !have_etag)
+		(void)MHD_add_response_header(resp, "ETag", etag);
 	for (unsigned i = 0; i < p->n_headers; i++)
 		(void)MHD_add_response_header(resp, p->headers[i][0], p->headers[i][1]);
 	ok = MHD_queue_response(req->conn, status, resp);
@@ -284,6 +292,13 @@ int request_reply_bytes(struct request *req, unsigned status, const char *conten
 	req->replied = true;
 	req->status = status;
 	return 0;
+}
+
+int request_reply_bytes(struct request *req, unsigned status, const char *content_type,
+			const void *data, size_t len)
+{
+	/* MHD takes a non-const pointer; MUST_COPY only reads it */
+	return reply_bytes(req, status, content_type, (void *)(uintptr_t)data, len, false);
 }
 
 /* A JSON array sent element by element, so a page of records never exists twice in memory
@@ -401,7 +416,6 @@ static int reply_json_with_type(struct request *req, unsigned status, json_t *bo
 				const char *type)
 {
 	char *text;
-	int r;
 
 	if (!body)
 		return request_reply_bytes(req, 503, "application/problem+json", oom_problem,
@@ -410,9 +424,8 @@ static int reply_json_with_type(struct request *req, unsigned status, json_t *bo
 	json_decref(body);
 	if (!text)
 		return reply_json_with_type(req, status, NULL, type);
-	r = request_reply_bytes(req, status, type, text, strlen(text));
-	free(text); /* jansson's allocator */
-	return r;
+	/* jansson's text is malloc'd (no custom allocator here): MHD takes it as it is */
+	return reply_bytes(req, status, type, text, strlen(text), true);
 }
 
 int request_reply_json(struct request *req, unsigned status, json_t *body)
