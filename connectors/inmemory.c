@@ -124,8 +124,19 @@ static json_t *table(struct mem_conn *m, const struct entity *e, bool create)
 /* The table's index: the canonical key values as a compact JSON array. */
 static char *key_text(const struct entity *e, const json_t *rec)
 {
-	json_auto_t *a = json_array();
+	json_auto_t *a = NULL;
 
+	/* the common single integer key without building an array: the same text */
+	if (e->n_keys == 1) {
+		const json_t *v = json_object_get(rec, e->keys[0]->bare_name);
+		if (json_is_integer(v)) {
+			char text[32];
+			(void)snprintf(text, sizeof(text), "[%" JSON_INTEGER_FORMAT "]",
+				       json_integer_value(v));
+			return mem_strdup(text);
+		}
+	}
+	a = json_array();
 	if (!a)
 		return NULL;
 	for (size_t i = 0; i < e->n_keys; i++) {
@@ -257,7 +268,9 @@ static int mem_read(struct conn *c, const struct entity *e, const json_t *key, j
 	lock(m);
 	r = lookup(m, e, k, NULL, &row);
 	if (r >= 0) {
-		copy = json_deep_copy(row);
+		/* a new object over the row's values: they are never changed in place (an update
+		 * sets new ones), and their reference counts are atomic */
+		copy = json_copy(row);
 		if (!copy)
 			r = -ENOMEM;
 	}
@@ -348,7 +361,7 @@ static int mem_query(struct conn *c, const struct entity *e, const struct query 
 			json_t *copy;
 			if (!query_plan_match(&p, row))
 				continue;
-			copy = json_deep_copy(row);
+			copy = json_copy(row); /* the values shared, as in mem_read() */
 			if (!copy || GROW(v, cap, n + 1) < 0) {
 				json_decref(copy);
 				r = -ENOMEM;
