@@ -1879,3 +1879,118 @@ void query_plan_sort(const struct query_plan *p, json_t **v, size_t n)
 
 	qsort_r(v, n, sizeof(*v), row_compare, &ctx);
 }
+
+/* ---- SQL text ------------------------------------------------------------------------------- */
+
+int sql_add_ident(struct buf *sql, const struct sql_dialect *d, const char *name)
+{
+	int r = buf_addc(sql, d->quote);
+
+	for (const char *p = bare_identifier(name); r >= 0 && *p; p++)
+		r = *p == d->quote ? buf_addch(sql, d->quote, 2) : buf_addc(sql, *p);
+	return r < 0 ? r : buf_addc(sql, d->quote);
+}
+
+int sql_add_key_where(struct buf *sql, const struct sql_dialect *d, const struct conn_columns *cols,
+		      const struct entity *e, const json_t *key, sql_param_fn *param, void *params)
+{
+	int r = buf_adds(sql, " WHERE ");
+
+	for (size_t i = 0; r >= 0 && i < e->n_keys; i++) {
+		const struct conn_column *c = conn_columns_find(cols, e->keys[i]->bare_name);
+		if (!c)
+			return -EINVAL;
+		if (i)
+			r = buf_adds(sql, " AND ");
+		if (r >= 0)
+			r = sql_add_ident(sql, d, c->column);
+		if (r >= 0)
+			r = buf_adds(sql, " = ");
+		if (r >= 0)
+			r = param(params, sql, c, json_object_get(key, c->name));
+	}
+	return r;
+}
+
+static int sql_add_filter(struct buf *sql, const struct sql_dialect *d,
+			  const struct query_plan *plan, const struct query_plan_filter *f,
+			  sql_param_fn *param, void *params)
+{
+	static const char *const ops[] = {
+		[QUERY_EQ] = " = ",   [QUERY_NEQ] = " <> ", [QUERY_GT] = " > ",
+		[QUERY_GTE] = " >= ", [QUERY_LT] = " < ",   [QUERY_LTE] = " <= ",
+	};
+	const struct conn_column *col = &plan->cols.v[f->col];
+	int r = sql_add_ident(sql, d, col->column);
+
+	if (r < 0)
+		return r;
+	switch (f->op) {
+	case QUERY_IS_NULL:
+		return buf_adds(sql, " IS NULL");
+	case QUERY_IS_NOT_NULL:
+		return buf_adds(sql, " IS NOT NULL");
+	case QUERY_LIKE:
+		r = buf_adds(sql, d->like);
+		return r < 0 ? r : param(params, sql, NULL, json_array_get(f->values, 0));
+	case QUERY_IN:
+		r = buf_adds(sql, " IN (");
+		for (size_t k = 0; r >= 0 && k < json_array_size(f->values); k++) {
+			if (k)
+				r = buf_adds(sql, ", ");
+			if (r >= 0)
+				r = param(params, sql, col, json_array_get(f->values, k));
+		}
+		return r < 0 ? r : buf_addc(sql, ')');
+	default:
+		r = buf_adds(sql, ops[f->op]);
+		return r < 0 ? r : param(params, sql, col, json_array_get(f->values, 0));
+	}
+}
+
+int sql_add_select_tail(struct buf *sql, const struct sql_dialect *d, const struct query_plan *plan,
+			const json_t *key, sql_param_fn *param, void *params)
+{
+	const struct entity *e = plan->e;
+	int r = 0;
+
+	if (key)
+		r = sql_add_key_where(sql, d, &plan->cols, e, key, param, params);
+	for (size_t i = 0; r >= 0 && i < plan->n_filters; i++) {
+		r = buf_adds(sql, i || key ? " AND " : " WHERE ");
+		if (r >= 0)
+			r = sql_add_filter(sql, d, plan, &plan->filters[i], param, params);
+	}
+	/* the requested order, then the key: stable pages */
+	for (size_t i = 0; r >= 0 && i < plan->n_order + e->n_keys; i++) {
+		const struct conn_column *col;
+		bool desc = false;
+		if (i < plan->n_order) {
+			col = &plan->cols.v[plan->order_col[i]];
+			desc = plan->order_desc[i];
+		} else {
+			col = conn_columns_find(&plan->cols, e->keys[i - plan->n_order]->bare_name);
+			if (!col)
+				continue;
+		}
+		r = buf_adds(sql, i ? ", " : " ORDER BY ");
+		if (r >= 0)
+			r = sql_add_ident(sql, d, col->column);
+		if (r >= 0)
+			r = buf_adds(sql, desc ? d->desc : d->asc);
+	}
+	if (d->limit_with_offset) {
+		if (r >= 0 && (plan->limit != QUERY_NO_LIMIT || plan->offset))
+			r = buf_addf(sql, " LIMIT %llu OFFSET %llu",
+				     (unsigned long long)(plan->limit == QUERY_NO_LIMIT
+								  ? UINT64_MAX
+								  : plan->limit),
+				     (unsigned long long)plan->offset);
+		return r;
+	}
+	if (r >= 0 && plan->limit != QUERY_NO_LIMIT)
+		r = buf_addf(sql, " LIMIT %llu", (unsigned long long)plan->limit);
+	if (r >= 0 && plan->offset)
+		r = buf_addf(sql, " OFFSET %llu", (unsigned long long)plan->offset);
+	return r;
+}

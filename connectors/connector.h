@@ -37,6 +37,7 @@
 #include "base/macro.h"
 #include "base/time-util.h"
 
+struct buf;
 struct connection_settings;
 struct entity;
 struct model_file;
@@ -534,6 +535,33 @@ bool query_plan_match(const struct query_plan *p, const json_t *rec);
 /* Sort records (fetched with p->fetch columns) in p's order, then by key, for backends that
  * order in process. */
 void query_plan_sort(const struct query_plan *p, json_t **v, size_t n);
+
+/* ---- SQL text ------------------------------------------------------------------------------- */
+
+/* How a SQL dialect spells the parts of a statement the SQL backends build alike. */
+struct sql_dialect {
+	char quote; /* identifiers: '"' or '`', doubled inside */
+	const char *like; /* " LIKE ", or with a cast: "::text LIKE " */
+	const char *asc, *desc; /* after an ORDER BY column, with the NULL placement */
+	bool limit_with_offset; /* any OFFSET needs a LIMIT (MySQL): "LIMIT <max> OFFSET n" */
+};
+
+/* Bind v as the next parameter (col: its column, NULL for a LIKE pattern) and append its
+ * placeholder to sql. The backend's own parameter list is params. */
+typedef int sql_param_fn(void *params, struct buf *sql, const struct conn_column *col,
+			 const json_t *v);
+
+/* name (its bare form) quoted as an identifier. */
+_must_check_ int sql_add_ident(struct buf *sql, const struct sql_dialect *d, const char *name);
+/* " WHERE k1 = ? AND k2 = ?" for a key object of e (columns cols). */
+_must_check_ int sql_add_key_where(struct buf *sql, const struct sql_dialect *d,
+				   const struct conn_columns *cols, const struct entity *e,
+				   const json_t *key, sql_param_fn *param, void *params);
+/* What follows "SELECT ... FROM table" for plan: the key (NULL: none) and the filters as a
+ * WHERE, the requested order then the key's as ORDER BY (stable pages), LIMIT and OFFSET. */
+_must_check_ int sql_add_select_tail(struct buf *sql, const struct sql_dialect *d,
+				     const struct query_plan *plan, const json_t *key,
+				     sql_param_fn *param, void *params);
 /* Compare two canonical values of one column type, for ordering and filters (null first). */
 int conn_value_compare(enum conn_type t, const json_t *a, const json_t *b);
 /* Load p's relations into each row of rows (fetched with p->fetch columns) through c's own

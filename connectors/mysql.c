@@ -354,13 +354,18 @@ static const char *my_last_error(const struct conn *c)
 
 /* ---- statements ----------------------------------------------------------------------------- */
 
+/* NULLs sort first ascending; an OFFSET needs a LIMIT */
+static const struct sql_dialect my_sql = {
+	.quote = '`',
+	.like = " LIKE ",
+	.asc = " ASC",
+	.desc = " DESC",
+	.limit_with_offset = true,
+};
+
 static int add_ident(struct buf *b, const char *name)
 {
-	int r = buf_addc(b, '`');
-
-	for (const char *p = bare_identifier(name); r >= 0 && *p; p++)
-		r = *p == '`' ? buf_adds(b, "``") : buf_addc(b, *p);
-	return r < 0 ? r : buf_addc(b, '`');
+	return sql_add_ident(b, &my_sql, name);
 }
 
 static int add_table(struct buf *b, const struct entity *e)
@@ -680,26 +685,16 @@ static int fetch_rows(struct my_conn *mc, MYSQL_STMT *st, const struct conn_colu
 	return 0;
 }
 
-/* " WHERE `T`.`k1` = ? AND ..." */
+static int my_param(void *params, struct buf *sql, const struct conn_column *col, const json_t *v)
+{
+	return params_add(params, sql, col, v);
+}
+
+/* " WHERE `k1` = ? AND ..." */
 static int add_key_where(struct buf *sql, struct params *p, const struct conn_columns *cols,
 			 const struct entity *e, const json_t *key)
 {
-	int r = buf_adds(sql, " WHERE ");
-
-	for (size_t i = 0; r >= 0 && i < e->n_keys; i++) {
-		const struct conn_column *c = conn_columns_find(cols, e->keys[i]->bare_name);
-		if (!c)
-			return -EINVAL;
-		if (i)
-			r = buf_adds(sql, " AND ");
-		if (r >= 0)
-			r = add_ident(sql, c->column);
-		if (r >= 0)
-			r = buf_adds(sql, " = ");
-		if (r >= 0)
-			r = params_add(p, sql, c, json_object_get(key, c->name));
-	}
-	return r;
+	return sql_add_key_where(sql, &my_sql, cols, e, key, my_param, p);
 }
 
 /* ---- operations ----------------------------------------------------------------------------- */
@@ -801,73 +796,8 @@ static int run_select(struct my_conn *mc, const struct query_plan *plan, const j
 		r = buf_adds(&sql, " FROM ");
 	if (r >= 0)
 		r = add_table(&sql, e);
-	if (r >= 0 && key)
-		r = add_key_where(&sql, &p, &plan->cols, e, key);
-	for (size_t i = 0; r >= 0 && i < plan->n_filters; i++) {
-		const struct query_plan_filter *f = &plan->filters[i];
-		const struct conn_column *col = &plan->cols.v[f->col];
-		static const char *const ops[] = {
-			[QUERY_EQ] = " = ",   [QUERY_NEQ] = " <> ", [QUERY_GT] = " > ",
-			[QUERY_GTE] = " >= ", [QUERY_LT] = " < ",   [QUERY_LTE] = " <= ",
-		};
-		r = buf_adds(&sql, i || key ? " AND " : " WHERE ");
-		if (r >= 0)
-			r = add_ident(&sql, col->column);
-		if (r < 0)
-			break;
-		switch (f->op) {
-		case QUERY_IS_NULL:
-			r = buf_adds(&sql, " IS NULL");
-			break;
-		case QUERY_IS_NOT_NULL:
-			r = buf_adds(&sql, " IS NOT NULL");
-			break;
-		case QUERY_LIKE:
-			r = buf_adds(&sql, " LIKE ");
-			if (r >= 0)
-				r = params_add(&p, &sql, NULL, json_array_get(f->values, 0));
-			break;
-		case QUERY_IN:
-			r = buf_adds(&sql, " IN (");
-			for (size_t k = 0; r >= 0 && k < json_array_size(f->values); k++) {
-				if (k)
-					r = buf_adds(&sql, ", ");
-				if (r >= 0)
-					r = params_add(&p, &sql, col, json_array_get(f->values, k));
-			}
-			if (r >= 0)
-				r = buf_addc(&sql, ')');
-			break;
-		default:
-			r = buf_adds(&sql, ops[f->op]);
-			if (r >= 0)
-				r = params_add(&p, &sql, col, json_array_get(f->values, 0));
-			break;
-		}
-	}
-	/* the requested order, then the key: stable pages (NULLs sort first ascending) */
-	for (size_t i = 0; r >= 0 && i < plan->n_order + e->n_keys; i++) {
-		const struct conn_column *col;
-		bool desc = false;
-		if (i < plan->n_order) {
-			col = &plan->cols.v[plan->order_col[i]];
-			desc = plan->order_desc[i];
-		} else {
-			col = conn_columns_find(&plan->cols, e->keys[i - plan->n_order]->bare_name);
-			if (!col)
-				continue;
-		}
-		r = buf_adds(&sql, i ? ", " : " ORDER BY ");
-		if (r >= 0)
-			r = add_ident(&sql, col->column);
-		if (r >= 0)
-			r = buf_adds(&sql, desc ? " DESC" : " ASC");
-	}
-	if (r >= 0 && (plan->limit != QUERY_NO_LIMIT || plan->offset))
-		r = buf_addf(&sql, " LIMIT %llu OFFSET %llu",
-			     (unsigned long long)(plan->limit == QUERY_NO_LIMIT ? UINT64_MAX
-										: plan->limit),
-			     (unsigned long long)plan->offset);
+	if (r >= 0)
+		r = sql_add_select_tail(&sql, &my_sql, plan, key, my_param, &p);
 	if (r < 0)
 		return r;
 	r = run(mc, e, &sql, &p, &st);
