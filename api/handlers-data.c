@@ -422,7 +422,7 @@ int handle_data_list(struct request *req)
 }
 
 /* The second half of a get-by-key whose read went through the loop's pipe. A record or a
- * "not found" is the answer, a store that stalled past pool.pipe_timeout a 503; any other
+ * "not found" is the answer, a store that stalled past pool.io_timeout a 503; any other
  * failure (the pipe broke, the store answered with an
  * error) sends the read again through the pool, whose path gives every error its reply. */
 static int data_get_resumed(struct request *req)
@@ -441,7 +441,7 @@ static int data_get_resumed(struct request *req)
 		_cleanup_(data_target_release) struct data_target t = { 0 };
 		int q = data_target_get(req, true, &t);
 		return q < 0 ? finish(q)
-			     : reply_store_error(req, &t, r, "no answer within pool.pipe_timeout",
+			     : reply_store_error(req, &t, r, "no answer within pool.io_timeout",
 						 false);
 	}
 	req->no_pipeline = true;

@@ -277,7 +277,7 @@ bool pipeline_loop_flush(struct loop_pipes *lp)
 	lp->next_sweep = now + PIPE_SWEEP_USEC;
 	for (struct pipe_slot *slot = lp->slots; slot; slot = slot->next)
 		if (slot->pipe && slot->in_flight > 0 &&
-		    now - slot->progress > pool_pipe_timeout(slot->pool)) {
+		    now - slot->progress > pool_io_timeout(slot->pool)) {
 			log_warning("a %s store left %zu pipelined reads unanswered for %llu ms",
 				    pool_ops(slot->pool)->name, slot->in_flight,
 				    (unsigned long long)((now - slot->progress) / USEC_PER_MSEC));

@@ -51,7 +51,7 @@ void pool_config_init(struct pool_config *cfg)
 		.check_delay = 30 * USEC_PER_SEC,
 		.backoff_min = 100 * USEC_PER_MSEC,
 		.backoff_max = 5 * USEC_PER_SEC,
-		.pipe_timeout = 30 * USEC_PER_SEC,
+		.io_timeout = 30 * USEC_PER_SEC,
 	};
 }
 
@@ -447,9 +447,9 @@ void pool_count_pipe_read(struct pool *p)
 	atomic_fetch_add(&p->pipe_reads, 1);
 }
 
-usec_t pool_pipe_timeout(const struct pool *p)
+usec_t pool_io_timeout(const struct pool *p)
 {
-	return p->config.pipe_timeout ? p->config.pipe_timeout : 30 * USEC_PER_SEC;
+	return p->config.io_timeout ? p->config.io_timeout : 30 * USEC_PER_SEC;
 }
 
 bool pool_unshared(struct pool *p)

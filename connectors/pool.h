@@ -37,8 +37,8 @@ struct pool_config {
 	usec_t check_delay; /* ping an idle connection before reuse after this; default 30 s */
 	usec_t backoff_min, backoff_max; /* reconnect delays while the store is down; 100 ms, 5 s */
 	bool trace; /* wrap the backend in the trace connector (debug log of every call) */
-	usec_t pipe_timeout; /* a pipe with reads in flight and no answer this long is dropped,
-				its reads answered -ETIMEDOUT; default 30 s */
+	usec_t io_timeout; /* a store that gives no answer this long fails the call with
+			      -ETIMEDOUT: a pipe's reads, a PostgreSQL statement; 30 s */
 };
 
 /* The defaults above. */
@@ -89,8 +89,8 @@ _must_check_ int pool_pipe_open(struct pool *p, struct conn_pipe **ret);
 /* Counters for pool_get_stats(): a pipe of p was closed; a read went through one. */
 void pool_pipe_closed(struct pool *p);
 void pool_count_pipe_read(struct pool *p);
-/* The pool's pipe_timeout. */
-usec_t pool_pipe_timeout(const struct pool *p);
+/* The pool's io_timeout. */
+usec_t pool_io_timeout(const struct pool *p);
 /* Whether the caller holds the only reference: the store table has let go of the pool. */
 bool pool_unshared(struct pool *p);
 /* The last connect or ping failure's text ("" when none), copied into buf. */

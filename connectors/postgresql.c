@@ -7,6 +7,8 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include "base/macro.h"
 #include "base/strutil.h"
 #include "connectors/connector.h"
+#include "connectors/pool.h"
 #include "models/ast.h"
 #include "models/introspect.h"
 #include "models/project-config.h"
@@ -244,10 +247,63 @@ static void pg_disconnect(struct conn *c)
 	pc->pg = NULL;
 }
 
+/* PQexec (params NULL, n -1) or PQexecParams with a deadline: a store that takes the bytes and
+ * never answers fails with -ETIMEDOUT after the pool's io_timeout (30 s outside a pool) and the
+ * connection is given up, instead of a thread blocked until TCP gives up. As PQexec, the result
+ * is the first failed one or else the last; NULL with *ret_r set when there is none. */
+static PGresult *exec_bounded(struct pg_conn *pc, const char *sql, int n, const char *const *params,
+			      int *ret_r)
+{
+	usec_t timeout = pc->base.pool ? pool_io_timeout(pc->base.pool) : 30 * USEC_PER_SEC;
+	usec_t deadline = now_usec(CLOCK_MONOTONIC) + timeout;
+	PGresult *keep = NULL, *res;
+	int ok;
+
+	*ret_r = 0;
+	ok = n < 0 ? PQsendQuery(pc->pg, sql)
+		   : PQsendQueryParams(pc->pg, sql, n, NULL, params, NULL, NULL, 0);
+	if (!ok)
+		return NULL;
+	for (;;) {
+		while (PQisBusy(pc->pg)) {
+			struct pollfd pfd = { .fd = PQsocket(pc->pg), .events = POLLIN };
+			usec_t now = now_usec(CLOCK_MONOTONIC);
+			int pr;
+			if (now >= deadline) {
+				PQclear(keep);
+				pc->base.broken = true; /* the statement is still in flight */
+				*ret_r = set_error(pc, -ETIMEDOUT,
+						   "no answer from the store within %llu ms",
+						   (unsigned long long)(timeout / USEC_PER_MSEC));
+				return NULL;
+			}
+			pr = poll(&pfd, 1,
+				  (int)MIN((deadline - now + 999) / 1000, (usec_t)INT_MAX));
+			if ((pr < 0 && errno != EINTR) || (pr > 0 && PQconsumeInput(pc->pg) != 1)) {
+				PQclear(keep);
+				return NULL;
+			}
+		}
+		res = PQgetResult(pc->pg);
+		if (!res)
+			return keep;
+		if (keep && (PQresultStatus(keep) == PGRES_FATAL_ERROR ||
+			     PQresultStatus(keep) == PGRES_NONFATAL_ERROR)) {
+			PQclear(res); /* the first failure is the answer */
+			continue;
+		}
+		PQclear(keep);
+		keep = res;
+	}
+}
+
 static int exec_simple(struct pg_conn *pc, const char *sql)
 {
-	_cleanup_(PQclearp) PGresult *res = PQexec(pc->pg, sql);
+	int r;
+	_cleanup_(PQclearp) PGresult *res = exec_bounded(pc, sql, -1, NULL, &r);
 
+	if (r < 0)
+		return r;
 	if (!res ||
 	    (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK))
 		return result_error(pc, NULL, res);
@@ -496,9 +552,11 @@ static int cell_value(const struct conn_column *col, const char *s, json_t **ret
 static int exec_params(struct pg_conn *pc, const struct entity *e, const struct buf *sql,
 		       const struct params *p, ExecStatusType want, PGresult **ret)
 {
-	PGresult *res = PQexecParams(pc->pg, sql->buf, (int)p->n, NULL, (const char *const *)p->v,
-				     NULL, NULL, 0);
+	int r0;
+	PGresult *res = exec_bounded(pc, sql->buf, (int)p->n, (const char *const *)p->v, &r0);
 
+	if (r0 < 0)
+		return r0;
 	if (!res || PQresultStatus(res) != want) {
 		int r = result_error(pc, e, res);
 		PQclear(res);
@@ -892,9 +950,11 @@ static int pg_catalog_query(struct pg_conn *pc, const char *sql, const char *sch
 			    const char *what, PGresult **ret)
 {
 	const char *params[1] = { schema };
-	PGresult *res = PQexecParams(pc->pg, sql, 1, NULL, params, NULL, NULL, 0);
 	int r;
+	PGresult *res = exec_bounded(pc, sql, 1, params, &r);
 
+	if (r < 0)
+		return r;
 	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = result_error(pc, NULL, res);
 		char msg[sizeof(pc->err)];

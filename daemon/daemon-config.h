@@ -46,7 +46,7 @@ struct config {
 	uint64_t pool_connect_timeout_ms;
 	uint64_t pool_idle_timeout_ms;
 	uint64_t pool_max_lifetime_ms;
-	uint64_t pool_pipe_timeout_ms;
+	uint64_t pool_io_timeout_ms;
 	bool pool_trace;
 	unsigned max_page_size;
 };

@@ -187,7 +187,7 @@ static void store_options_from_config(const struct config *cfg, struct store_opt
 	ret->pool.idle_timeout = cfg->pool_idle_timeout_ms * USEC_PER_MSEC;
 	ret->pool.max_lifetime = cfg->pool_max_lifetime_ms * USEC_PER_MSEC;
 	ret->pool.trace = cfg->pool_trace;
-	ret->pool.pipe_timeout = cfg->pool_pipe_timeout_ms * USEC_PER_MSEC;
+	ret->pool.io_timeout = cfg->pool_io_timeout_ms * USEC_PER_MSEC;
 	ret->acquire_timeout = cfg->pool_acquire_timeout_ms * USEC_PER_MSEC;
 }
 

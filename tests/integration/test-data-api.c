@@ -472,7 +472,7 @@ static int group_setup(void **state)
 	static const char *const args[] = {
 		"--set", "models.debounce=20ms",    "--set", "pool.min_size=1",
 		"--set", "pool.connect_timeout=1s", "--set", "pool.acquire_timeout=2s",
-		"--set", "pool.pipe_timeout=2s",    NULL
+		"--set", "pool.io_timeout=2s",	    NULL
 	};
 	char toml[8192] = "[package]\norg = \"test\"\nname = \"app\"\nversion = \"0.1.0\"\n";
 	char config[8192] = "";
@@ -1375,8 +1375,9 @@ static long keepalive_get(CURL *c, const char *path, struct keepalive_body *b)
 	return status;
 }
 
-/* A store that hangs (connections open, no answer): a pipelined read gets 503 once
- * pool.pipe_timeout has passed, and reads work again when the store answers again. One
+/* A store that hangs (connections open, no answer): a pipelined read, and a write on a pooled
+ * connection, get 503 once pool.io_timeout has passed, and reads work again when the store
+ * answers again. One
  * keep-alive connection, so the read that waits goes through the pipe the first read opened
  * on that connection's loop. */
 static void test_store_hangs(void **state)
@@ -1409,10 +1410,20 @@ static void test_store_hangs(void **state)
 	assert_int_equal(keepalive_get(c, p, &b), 503);
 	took = now_usec(CLOCK_MONOTONIC) - t0;
 	assert_non_null(strstr(b.text, "store_unavailable"));
-	assert_non_null(strstr(b.text, "pool.pipe_timeout"));
-	/* pool.pipe_timeout is 2 s; the pipes are looked at once a second */
+	assert_non_null(strstr(b.text, "pool.io_timeout"));
+	/* pool.io_timeout is 2 s; the pipes are looked at once a second */
 	assert_true(took >= 1500 * USEC_PER_MSEC);
 	assert_true(took < 10 * USEC_PER_SEC);
+	/* a write on a pooled connection is bounded by the same timeout (then a fresh
+	 * connection is tried, which cannot finish its start-up either) */
+	t0 = now_usec(CLOCK_MONOTONIC);
+	data_path(p, sizeof(p), &store_pgr, "departments");
+	expect_problem("POST", p, "{\"deptNo\":\"H2\",\"deptName\":\"h\"}", 503,
+		       "store_unavailable", NULL);
+	took = now_usec(CLOCK_MONOTONIC) - t0;
+	assert_true(took >= 1500 * USEC_PER_MSEC);
+	assert_true(took < 15 * USEC_PER_SEC);
+	data_path(p, sizeof(p), &store_pgr, "departments/H1");
 	/* the other models kept serving meanwhile */
 	expect_json("GET", "/models/mem/data/departments/KEEP", NULL, 200,
 		    "{\"deptNo\":\"KEEP\",\"deptName\":\"k\"}");
