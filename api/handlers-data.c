@@ -627,14 +627,68 @@ int handle_data_post(struct request *req)
 	return request_reply_json(req, 201, json_incref(keys));
 }
 
+/* The store steps of a one-record write; *rec is what the reply carries. */
+typedef int record_write_fn(struct conn *c, const struct entity *e, const json_t *key,
+			    const json_t *body, json_t **rec);
+
+/* A one-record write between begin_write() and end_write(), answered 200 with its record; a
+ * failed step is rolled back and answered as reply_store_error() says (body_error: -EINVAL means
+ * the body did not fit). */
+static int run_record_write(struct request *req, const struct data_target *t, record_write_fn *op,
+			    const json_t *key, const json_t *body, bool body_error)
+{
+	json_t *rec = NULL;
+	struct conn *c = NULL;
+	bool in_tx;
+	int r;
+
+	r = begin_write(req, t, &c, &in_tx);
+	if (r < 0)
+		return finish(r);
+	r = op(c, t->e, key, body, &rec);
+	if (r < 0) {
+		char text[768];
+		(void)snprintf(text, sizeof(text), "%s", conn_last_error(c));
+		if (in_tx)
+			(void)conn_rollback(c);
+		json_decref(rec);
+		r = reply_store_error(req, t, r, text, body_error);
+		pool_release(c);
+		return r;
+	}
+	r = end_write(req, t, c, in_tx);
+	pool_release(c);
+	if (r < 0) {
+		json_decref(rec);
+		return finish(r);
+	}
+	return request_reply_json(req, 200, rec);
+}
+
+/* Patch, then read the record back for the reply (upstream's update does the same). */
+static int update_steps(struct conn *c, const struct entity *e, const json_t *key,
+			const json_t *patch, json_t **rec)
+{
+	int r = conn_update(c, e, key, patch);
+
+	return r < 0 ? r : conn_read(c, e, key, rec);
+}
+
+/* As the generated client's delete: read the record, then remove it. */
+static int delete_steps(struct conn *c, const struct entity *e, const json_t *key,
+			const json_t *body, json_t **rec)
+{
+	int r = conn_read(c, e, key, rec);
+
+	(void)body;
+	return r < 0 ? r : conn_remove(c, e, key);
+}
+
 int handle_data_update(struct request *req)
 {
 	_cleanup_(data_target_release) struct data_target t = { 0 };
 	_cleanup_(json_decrefp) json_t *key = NULL;
 	_cleanup_(json_decrefp) json_t *patch = NULL;
-	json_t *rec = NULL;
-	struct conn *c = NULL;
-	bool in_tx;
 	int r;
 
 	r = data_target_get(req, true, &t);
@@ -648,37 +702,13 @@ int handle_data_update(struct request *req)
 		return request_reply_problem(req, 422, "invalid_record",
 					     "the record does not fit the entity",
 					     "the body must be an object of the fields to change");
-	r = begin_write(req, &t, &c, &in_tx);
-	if (r < 0)
-		return finish(r);
-	r = conn_update(c, t.e, key, patch);
-	if (r >= 0)
-		r = conn_read(c, t.e, key, &rec);
-	if (r < 0) {
-		char text[768];
-		(void)snprintf(text, sizeof(text), "%s", conn_last_error(c));
-		if (in_tx)
-			(void)conn_rollback(c);
-		r = reply_store_error(req, &t, r, text, true);
-		pool_release(c);
-		return r;
-	}
-	r = end_write(req, &t, c, in_tx);
-	pool_release(c);
-	if (r < 0) {
-		json_decref(rec);
-		return finish(r);
-	}
-	return request_reply_json(req, 200, rec);
+	return run_record_write(req, &t, update_steps, key, patch, true);
 }
 
 int handle_data_delete(struct request *req)
 {
 	_cleanup_(data_target_release) struct data_target t = { 0 };
 	_cleanup_(json_decrefp) json_t *key = NULL;
-	json_t *rec = NULL;
-	struct conn *c = NULL;
-	bool in_tx;
 	int r;
 
 	r = data_target_get(req, true, &t);
@@ -686,30 +716,7 @@ int handle_data_delete(struct request *req)
 		r = key_from_request(req, t.e, &key);
 	if (r < 0)
 		return finish(r);
-	r = begin_write(req, &t, &c, &in_tx);
-	if (r < 0)
-		return finish(r);
-	/* as the generated client's delete: read the record, then remove it */
-	r = conn_read(c, t.e, key, &rec);
-	if (r >= 0)
-		r = conn_remove(c, t.e, key);
-	if (r < 0) {
-		char text[768];
-		(void)snprintf(text, sizeof(text), "%s", conn_last_error(c));
-		if (in_tx)
-			(void)conn_rollback(c);
-		json_decref(rec);
-		r = reply_store_error(req, &t, r, text, false);
-		pool_release(c);
-		return r;
-	}
-	r = end_write(req, &t, c, in_tx);
-	pool_release(c);
-	if (r < 0) {
-		json_decref(rec);
-		return finish(r);
-	}
-	return request_reply_json(req, 200, rec);
+	return run_record_write(req, &t, delete_steps, key, NULL, false);
 }
 
 int handle_model_push(struct request *req)
