@@ -39,6 +39,55 @@ void test_remove_tree(const char *dir)
 		fprintf(stderr, "cannot remove %s\n", dir);
 }
 
+static void join_path(char *out, size_t size, const char *dir, const char *rel)
+{
+	if (dir)
+		snprintf(out, size, "%s/%s", dir, rel);
+	else
+		snprintf(out, size, "%s", rel);
+}
+
+int test_write_file(const char *dir, const char *rel, const char *text)
+{
+	char path[1024];
+	FILE *f;
+	int r = 0;
+
+	join_path(path, sizeof(path), dir, rel);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	if (fputs(text, f) < 0)
+		r = -EIO;
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	return r;
+}
+
+char *test_read_file(const char *dir, const char *rel)
+{
+	char path[1024];
+	FILE *f;
+	char *data;
+	long n;
+
+	join_path(path, sizeof(path), dir, rel);
+	f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+		fprintf(stderr, "test_read_file: %s: cannot size it\n", path);
+		abort();
+	}
+	data = calloc(1, (size_t)n + 1);
+	if (!data || fread(data, 1, (size_t)n, f) != (size_t)n) {
+		fprintf(stderr, "test_read_file: %s: cannot read it whole\n", path);
+		abort();
+	}
+	fclose(f);
+	return data;
+}
+
 unsigned test_free_port(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };

@@ -27,6 +27,12 @@ struct http_result {
 int test_copy_example(const char *name, char *ret_dir, size_t size);
 /* rm -rf dir */
 void test_remove_tree(const char *dir);
+/* Write text to dir/rel (rel alone when dir is NULL), replacing it: 0 or a negative errno
+ * (opening, writing and closing are all checked). */
+int test_write_file(const char *dir, const char *rel, const char *text);
+/* The whole of dir/rel, NUL-terminated and malloc'd; NULL when it does not exist. A file that
+ * exists but cannot be read whole aborts the test program. */
+char *test_read_file(const char *dir, const char *rel);
 
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 unsigned test_free_port(void);

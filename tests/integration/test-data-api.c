@@ -267,14 +267,7 @@ static int create_database(enum store_kind kind, const char *name)
 
 static void write_file(const char *rel, const char *text)
 {
-	char p[256];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	assert_int_equal(test_write_file(root, rel, text), 0);
 }
 
 static int append(char *buf, size_t size, const char *fmt, ...)

@@ -32,14 +32,7 @@ static struct persistd_proc proc;
 
 static void write_file(const char *rel, const char *text)
 {
-	char p[256];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	assert_true(fputs(text, f) >= 0);
-	assert_int_equal(fclose(f), 0);
+	assert_int_equal(test_write_file(root, rel, text), 0);
 }
 
 /* Model version v: 30 entities; version 1 has one more field in each. */

@@ -203,14 +203,7 @@ static void write_model(int v)
 
 static void write_text(const char *rel, const char *text)
 {
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	assert_int_equal(test_write_file(root, rel, text), 0);
 }
 
 static void start_daemon(void)

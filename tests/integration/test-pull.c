@@ -43,35 +43,12 @@ static int run(const char *cmd)
 
 static char *slurp(const char *rel)
 {
-	char path[256];
-	FILE *f;
-	char *data;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	data = calloc(1, (size_t)n + 1);
-	assert_non_null(data);
-	assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	return data;
+	return test_read_file(root, rel);
 }
 
 static void write_file(const char *rel, const char *text)
 {
-	char p[256];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	assert_int_equal(test_write_file(root, rel, text), 0);
 }
 
 /* A fresh database with two tables and a foreign key between them. */

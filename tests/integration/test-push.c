@@ -42,14 +42,7 @@ static unsigned db_serial;
 
 static void write_file(const char *rel, const char *text)
 {
-	char p[256];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
+	assert_int_equal(test_write_file(root, rel, text), 0);
 }
 
 static const char *env_or(const char *name, const char *def)

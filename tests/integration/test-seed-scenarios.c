@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "cli/cli.h"
+#include "tests/helpers/proc.h"
 
 static char root[64];
 static char errfile[96];
@@ -27,35 +28,12 @@ static int saved_stderr = -1;
 
 static void write_text(const char *rel, const char *text)
 {
-	char p[256];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	assert_int_equal(test_write_file(root, rel, text), 0);
 }
 
 static char *read_text(const char *rel)
 {
-	char p[256];
-	FILE *f;
-	char *buf;
-	long n;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	f = fopen(p, "r");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = calloc(1, (size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	return buf;
+	return test_read_file(root, rel);
 }
 
 static bool exists(const char *rel)

@@ -117,14 +117,7 @@ static void stored_keys(const char *kind, char *out, size_t size)
 
 static void write_file(const char *rel, const char *text)
 {
-	char p[256];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	assert_int_equal(test_write_file(root, rel, text), 0);
 }
 
 static const char model_text[] = "import ballerina/persist as _;\n\n"
