@@ -767,6 +767,28 @@ static int my_create(struct conn *c, const struct entity *e, const json_t *rec, 
 	return 0;
 }
 
+/* "SELECT <the plan's fetched columns> FROM <table>"; fetched (room for every column) gets
+ * those columns in select order, *n their count. */
+static int add_select_from(struct buf *sql, const struct query_plan *plan,
+			   const struct conn_column **fetched, size_t *n)
+{
+	int r = buf_adds(sql, "SELECT ");
+
+	*n = 0;
+	for (size_t i = 0; r >= 0 && i < plan->cols.n; i++) {
+		if (!plan->fetch[i])
+			continue;
+		if (*n)
+			r = buf_adds(sql, ", ");
+		if (r >= 0)
+			r = add_ident(sql, plan->cols.v[i].column);
+		fetched[(*n)++] = &plan->cols.v[i];
+	}
+	if (r >= 0)
+		r = buf_adds(sql, " FROM ");
+	return r < 0 ? r : add_table(sql, plan->e);
+}
+
 static int run_select(struct my_conn *mc, const struct query_plan *plan, const json_t *key,
 		      json_t **ret_rows)
 {
@@ -782,20 +804,7 @@ static int run_select(struct my_conn *mc, const struct query_plan *plan, const j
 
 	if (!rows || !fetched)
 		return -ENOMEM;
-	r = buf_adds(&sql, "SELECT ");
-	for (size_t i = 0; r >= 0 && i < plan->cols.n; i++) {
-		if (!plan->fetch[i])
-			continue;
-		if (n)
-			r = buf_adds(&sql, ", ");
-		if (r >= 0)
-			r = add_ident(&sql, plan->cols.v[i].column);
-		fetched[n++] = &plan->cols.v[i];
-	}
-	if (r >= 0)
-		r = buf_adds(&sql, " FROM ");
-	if (r >= 0)
-		r = add_table(&sql, e);
+	r = add_select_from(&sql, plan, fetched, &n);
 	if (r >= 0)
 		r = sql_add_select_tail(&sql, &my_sql, plan, key, my_param, &p);
 	if (r < 0)
@@ -1251,20 +1260,7 @@ static int my_pipe_batch(struct my_pipe *p, struct my_pipe_read *v, size_t n,
 	if (r >= 0 && !(fetched = new0(const struct conn_column *, plan.cols.n + 1)))
 		r = -ENOMEM;
 	if (r >= 0)
-		r = buf_adds(&sql, "SELECT ");
-	for (size_t i = 0; r >= 0 && i < plan.cols.n; i++) {
-		if (!plan.fetch[i])
-			continue;
-		if (n_fetched)
-			r = buf_adds(&sql, ", ");
-		if (r >= 0)
-			r = add_ident(&sql, plan.cols.v[i].column);
-		fetched[n_fetched++] = &plan.cols.v[i];
-	}
-	if (r >= 0)
-		r = buf_adds(&sql, " FROM ");
-	if (r >= 0)
-		r = add_table(&sql, e);
+		r = add_select_from(&sql, &plan, fetched, &n_fetched);
 	if (r >= 0)
 		r = buf_adds(&sql, e->n_keys > 1 ? " WHERE (" : " WHERE ");
 	for (size_t i = 0; r >= 0 && i < e->n_keys; i++) {
