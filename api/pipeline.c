@@ -61,17 +61,16 @@ static void read_done(void *token, int r, json_t *rec, const char *text, void *u
 	struct pipe_slot *slot = userdata;
 
 	slot->in_flight--;
+	/* a store that stalled: no retry through the pool, which would wait as long */
 	if (slot->closing == -ETIMEDOUT)
-		r = -ETIMEDOUT; /* the store stalled: no retry through the pool (it would wait too)
-				 */
+		r = -ETIMEDOUT;
+	w->rec = rec;
 	if (!w->req) {
-		json_decref(rec);
-		mem_free(w);
+		wait_free(w);
 		return;
 	}
 	w->done = true;
 	w->r = r;
-	w->rec = rec;
 	(void)snprintf(w->text, sizeof(w->text), "%s", text ? text : "");
 	slot->lp->resumed++;
 	request_resume(w->req);
@@ -82,8 +81,7 @@ static void slot_break(struct pipe_slot *slot, int r)
 	if (!slot->pipe)
 		return;
 	log_debug("pipe to a %s store closed: %s", pool_ops(slot->pool)->name, strerror(-r));
-	if (slot->watch.fd >= 0)
-		http_loop_unwatch(slot->lp->loop, &slot->watch);
+	http_loop_unwatch(slot->lp->loop, &slot->watch); /* a no-op when never watched */
 	/* the reads in flight go back to their handlers, which retry them through the pool */
 	slot->closing = r;
 	conn_pipe_close(slot->pipe, read_done, slot);
