@@ -646,11 +646,6 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **req
 
 /* ---- event loops ---------------------------------------------------------------------------- */
 
-struct http_loop *request_loop(const struct request *req)
-{
-	return req->loop;
-}
-
 int http_loop_watch(struct http_loop *l, struct http_watch *w, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = w };
@@ -737,11 +732,18 @@ static void connection_notify(void *cls, struct MHD_Connection *conn, void **soc
 		atomic_fetch_sub(&s->connections, 1);
 }
 
+static void wake_drain(struct http_watch *w, uint32_t events)
+{
+	uint64_t v;
+
+	(void)events;
+	(void)!read(w->fd, &v, sizeof(v));
+}
+
 static void *loop_main(void *arg)
 {
 	struct http_loop *l = arg;
 	struct epoll_event evs[64];
-
 	bool again = false; /* requests were resumed after MHD last ran */
 
 	current_loop = l;
@@ -761,14 +763,8 @@ static void *loop_main(void *arg)
 		}
 		for (int i = 0; i < n; i++) {
 			struct http_watch *w = evs[i].data.ptr;
-			if (w == &l->mhd_watch) {
-				continue;
-			} else if (w == &l->wake_watch) {
-				uint64_t v;
-				(void)!read(l->wakefd, &v, sizeof(v));
-			} else {
+			if (w->fn) /* MHD's own fd has none: MHD_run() below serves it */
 				w->fn(w, evs[i].events);
-			}
 		}
 		if (atomic_load(&l->quiesce) && !l->quiesced) {
 			MHD_socket fd = MHD_quiesce_daemon(l->mhd);
@@ -838,6 +834,7 @@ static int loop_init(struct http_server *s, struct http_loop *l)
 		return -EIO;
 	l->mhd_watch.fd = di->epoll_fd;
 	l->wake_watch.fd = l->wakefd;
+	l->wake_watch.fn = wake_drain;
 	r = http_loop_watch(l, &l->mhd_watch, EPOLLIN);
 	if (r >= 0)
 		r = http_loop_watch(l, &l->wake_watch, EPOLLIN);

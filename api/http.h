@@ -35,8 +35,8 @@ struct registry;
 struct request;
 struct MHD_Connection;
 
-/* A file descriptor a loop watches for something other than HTTP; fn runs on the loop's
- * thread with the epoll events. */
+/* A file descriptor a loop watches; fn runs on the loop's thread with the epoll events (NULL
+ * only for MHD's own epoll fd, which the pass's MHD_run() serves). */
 struct http_watch {
 	int fd;
 	bool registered;
@@ -51,7 +51,6 @@ _must_check_ int http_loop_watch(struct http_loop *l, struct http_watch *w, uint
 void http_loop_unwatch(struct http_loop *l, struct http_watch *w);
 /* The loop's store pipes (api/pipeline.c keeps them there). */
 struct loop_pipes **http_loop_pipes(struct http_loop *l);
-struct http_loop *request_loop(const struct request *req);
 /* Any thread: resume a connection one of s's loops suspended, waking that loop. */
 void http_server_resume(struct http_server *s, struct MHD_Connection *conn);
 /* Requests currently being handled. */

@@ -185,7 +185,7 @@ static int slot_get(struct loop_pipes *lp, struct pool *pool, struct pipe_slot *
 int pipeline_read(struct request *req, struct pool *pool, const struct entity *e, const json_t *key,
 		  request_resume_fn *fn)
 {
-	struct http_loop *loop = request_loop(req);
+	struct http_loop *loop = req->loop;
 	struct loop_pipes **lpp, *lp;
 	struct pipe_slot *slot;
 	struct pipe_wait *w;
